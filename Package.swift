@@ -1,0 +1,79 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layout: pure core targets (TuttiWire, TuttiAudio, TuttiTiming, TuttiSync) do no I/O and take
+// time as a parameter; adapter targets (TuttiSources, TuttiServer) touch files, processes and
+// sockets; TuttiCLI holds the whole `tutti` command tree and the executable only calls it.
+let package = Package(
+    name: "Tutti",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tutti", targets: ["tutti"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // Pure core.
+        .target(name: "TuttiWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "TuttiAudio"),
+        .target(name: "TuttiTiming"),
+
+        // Adapters.
+        .target(
+            name: "TuttiSources",
+            dependencies: ["TuttiAudio", "TuttiTiming", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "TuttiServer",
+            dependencies: [
+                "TuttiWire", "TuttiAudio", "TuttiTiming", "TuttiSources",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "TuttiCLI",
+            dependencies: [
+                "TuttiServer", "TuttiSources", "TuttiAudio",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .executableTarget(name: "tutti", dependencies: ["TuttiCLI"]),
+
+        // Tests: one target per library target.
+        .testTarget(
+            name: "TuttiWireTests",
+            dependencies: [
+                "TuttiWire", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "TuttiAudioTests", dependencies: ["TuttiAudio"]),
+        .testTarget(name: "TuttiTimingTests", dependencies: ["TuttiTiming"]),
+        .testTarget(
+            name: "TuttiSourcesTests",
+            dependencies: ["TuttiSources", "TuttiAudio", "TuttiTiming", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "TuttiServerTests",
+            dependencies: [
+                "TuttiServer", "TuttiWire", "TuttiAudio", "TuttiCLI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

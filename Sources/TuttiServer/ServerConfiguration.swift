@@ -1,0 +1,75 @@
+import TuttiSources
+
+/// Everything `tutti server` needs to start, from the command line and/or `tutti.toml`.
+public struct ServerConfiguration: Sendable, Equatable {
+    /// Per-speaker settings known before the speaker connects (until the control API lands,
+    /// the config file is where a speaker is mapped to a stream).
+    public struct SpeakerSettings: Sendable, Equatable {
+        public var stream: String?
+        public var volume: Int
+        public var muted: Bool
+        public var latencyMs: Int
+
+        public init(stream: String? = nil, volume: Int = 100, muted: Bool = false, latencyMs: Int = 0) {
+            self.stream = stream
+            self.volume = volume
+            self.muted = muted
+            self.latencyMs = latencyMs
+        }
+    }
+
+    /// The streams, in order; the first is the default stream.
+    public var sources: [SourceURI]
+    /// The playout buffer every speaker gets, in milliseconds (Snapcast's `buffer`).
+    public var bufferMs: Int
+    /// Address to listen on (`0.0.0.0` for all IPv4, `::` for all, `127.0.0.1` for loopback).
+    public var bindAddress: String
+    public var streamPort: Int
+    /// Accepted now; the JSON-RPC listener arrives with the control issue.
+    public var controlPort: Int
+    /// Accepted now; the HTTP/WebSocket listener arrives with the control issue.
+    public var httpPort: Int
+    /// Where state will be stored (created if missing).
+    public var dataDirectory: String?
+    /// Settings by speaker ID (a Hello's ID, or its MAC when the ID is empty).
+    public var speakers: [String: SpeakerSettings]
+
+    public init(
+        sources: [SourceURI], bufferMs: Int = 1000, bindAddress: String = "0.0.0.0",
+        streamPort: Int = 1704, controlPort: Int = 1705, httpPort: Int = 1780,
+        dataDirectory: String? = nil, speakers: [String: SpeakerSettings] = [:]
+    ) {
+        self.sources = sources
+        self.bufferMs = bufferMs
+        self.bindAddress = bindAddress
+        self.streamPort = streamPort
+        self.controlPort = controlPort
+        self.httpPort = httpPort
+        self.dataDirectory = dataDirectory
+        self.speakers = speakers
+    }
+
+    /// Checks values that parse but cannot work; returns a message per problem (empty: fine).
+    public func problems() -> [String] {
+        var problems: [String] = []
+        if sources.isEmpty { problems.append("no source: give --source URI or [[stream]] in the config") }
+        var seen = Set<String>()
+        for source in sources where !seen.insert(source.name).inserted {
+            problems.append("two streams are named '\(source.name)'")
+        }
+        for source in sources where source.codec != "pcm" {
+            problems.append("stream '\(source.name)': codec '\(source.codec)' is not available yet (only pcm)")
+        }
+        if !(20...10_000).contains(bufferMs) { problems.append("buffer \(bufferMs) ms is outside 20...10000") }
+        for (name, port) in [("stream", streamPort), ("control", controlPort), ("http", httpPort)] where !(0...65_535).contains(port) {
+            problems.append("\(name) port \(port) is outside 0...65535 (0: any free port)")
+        }
+        for (id, speaker) in speakers.sorted(by: { $0.key < $1.key }) {
+            if let stream = speaker.stream, !sources.contains(where: { $0.name == stream }) {
+                problems.append("speaker '\(id)' is mapped to unknown stream '\(stream)'")
+            }
+            if !(0...100).contains(speaker.volume) { problems.append("speaker '\(id)': volume \(speaker.volume) is outside 0...100") }
+        }
+        return problems
+    }
+}

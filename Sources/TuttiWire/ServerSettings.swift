@@ -1,0 +1,39 @@
+import NIOCore
+
+/// ServerSettings (type 3): the server tells a client its buffer, latency, volume and mute. JSON.
+///
+/// Sent first after a Hello (refersTo = the Hello's id) and again whenever one of them changes.
+/// `latency` (ms) makes the client play that much earlier, to make up for a slow output.
+public struct ServerSettings: Hashable, Sendable {
+    public var bufferMs: Int
+    public var latency: Int
+    public var volume: Int
+    public var muted: Bool
+
+    public init(bufferMs: Int = 1000, latency: Int = 0, volume: Int = 100, muted: Bool = false) {
+        self.bufferMs = bufferMs
+        self.latency = latency
+        self.volume = volume
+        self.muted = muted
+    }
+
+    private struct JSON: Codable {
+        var bufferMs: Int?
+        var latency: Int?
+        var volume: Int?
+        var muted: Bool?
+    }
+
+    static func decode(from payload: inout ByteBuffer) throws(WireError) -> ServerSettings {
+        let text = try payload.readSnapString(field: "ServerSettings")
+        let json = try decodeJSONPayload(JSON.self, from: text, message: "ServerSettings")
+        return ServerSettings(
+            bufferMs: json.bufferMs ?? 1000, latency: json.latency ?? 0,
+            volume: json.volume ?? 100, muted: json.muted ?? false
+        )
+    }
+
+    func encode(into buffer: inout ByteBuffer) {
+        buffer.writeSnapString(encodeJSONPayload(JSON(bufferMs: bufferMs, latency: latency, volume: volume, muted: muted)))
+    }
+}

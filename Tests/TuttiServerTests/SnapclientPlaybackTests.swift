@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+/// A real `snapclient` 0.26 plays from `tutti server`, sample for sample.
+///
+/// `tutti server` reads a FIFO fed with a counting signal; snapclients write what they play to
+/// stdout (`--player file:filename=stdout`). After their initial silence the output must be the
+/// source's frames, in order, without a gap — also for one client while another is SIGKILLed
+/// and restarted.
+@Suite(.serialized, .enabled(if: Peers.snapclient != nil && Peers.tutti != nil,
+    "needs snapclient (apt-get install snapclient) and the built tutti executable"))
+struct SnapclientPlaybackTests {
+    @Test func twoSnapclientsPlayTheSourceExactlyAndSurviveAPeerKill() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let fifo = "\(directory.path)/fifo"
+        let port = freePort()
+        let server = try ChildProcess(Peers.tutti!, [
+            "server", "--source", "pipe://\(fifo)?name=default&sampleformat=48000:16:2",
+            "--bind", "127.0.0.1", "--stream-port", "\(port)", "--buffer-ms", "1000",
+        ])
+        defer { server.stop() }
+        try #require(waitUntil(seconds: 10) { server.errorText.contains("serving") }, "server did not start: \(server.errorText)")
+        let writer = FIFOWriter(path: fifo, totalFrames: 48_000 * 60)
+        defer { writer.stop() }
+
+        func snapclient(_ id: String, instance: Int) throws -> ChildProcess {
+            try ChildProcess(Peers.snapclient!, [
+                "-h", "127.0.0.1", "-p", "\(port)", "--hostID", id, "-i", "\(instance)",
+                "--player", "file:filename=stdout", "--logsink", "stderr", "--logfilter", "*:info",
+            ])
+        }
+        let steady = try snapclient("steady", instance: 1)
+        defer { steady.stop() }
+        let victim = try snapclient("victim", instance: 2)
+        Thread.sleep(forTimeInterval: 3)
+        victim.signal(SIGKILL)
+        _ = victim.waitForExit(seconds: 2)
+        Thread.sleep(forTimeInterval: 1)
+        let revived = try snapclient("victim", instance: 2)
+        defer { revived.stop() }
+        Thread.sleep(forTimeInterval: 3)
+        steady.stop()
+        revived.stop()
+
+        let steadyRun = CounterSignal.analyze(steady.output)
+        let victimRun = CounterSignal.analyze(victim.output)
+        let revivedRun = CounterSignal.analyze(revived.output)
+        print("steady: \(steadyRun), victim: \(victimRun), revived: \(revivedRun)")
+        #expect(steadyRun.firstBreak == nil, "steady client's output broke: \(steadyRun)\n\(steady.errorText.suffix(2000))")
+        #expect(steadyRun.signalFrames >= 48_000 * 6, "steady client played \(steadyRun.signalFrames) frames")
+        #expect(victimRun.firstBreak == nil, "\(victimRun)")
+        #expect(victimRun.signalFrames >= 48_000 * 2)
+        #expect(revivedRun.firstBreak == nil, "\(revivedRun)\n\(revived.errorText.suffix(2000))")
+        #expect(revivedRun.signalFrames >= 48_000 * 2, "the restarted client plays again")
+        if let skew = SyncMeasurement.skew(steady.reads, revived.reads, rate: 48_000) {
+            print("steady vs revived snapclient: \(skew)")
+        }
+    }
+}

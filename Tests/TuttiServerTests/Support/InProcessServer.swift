@@ -1,0 +1,39 @@
+import Logging
+import ServiceLifecycle
+import TuttiServer
+import TuttiSources
+
+/// Runs a `TuttiServer` in this process on an OS-chosen port for the duration of `body`,
+/// capturing its log, then shuts it down gracefully.
+func withServer<T: Sendable>(
+    sources: [String] = ["tone://?name=default&freq=440"],
+    bufferMs: Int = 1000,
+    speakers: [String: ServerConfiguration.SpeakerSettings] = [:],
+    _ body: @Sendable (_ port: Int, _ log: LogCapture) async throws -> T
+) async throws -> T {
+    let capture = LogCapture()
+    let logger = capture.logger(label: "tutti.server")
+    var configuration = ServerConfiguration(sources: try sources.map { try SourceURI(parsing: $0) })
+    configuration.bindAddress = "127.0.0.1"
+    configuration.streamPort = 0
+    configuration.bufferMs = bufferMs
+    configuration.speakers = speakers
+    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+    let server = TuttiServer(configuration: configuration, logger: logger) { continuation.yield($0) }
+    let group = ServiceGroup(services: [server], logger: logger)
+    return try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        do {
+            let result = try await body(port, capture)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        } catch {
+            await group.triggerGracefulShutdown()
+            try? await tasks.waitForAll()
+            throw error
+        }
+    }
+}
