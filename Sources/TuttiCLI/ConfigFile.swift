@@ -73,9 +73,10 @@ struct ConfigFile: Decodable {
     private static func describe(_ error: DecodingError) -> String {
         switch error {
         case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
-            "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' should be \(type)"
-        case .keyNotFound(let key, _):
-            "missing key '\(key.stringValue)'"
+            "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type (expected \(type))"
+        case .keyNotFound(let key, let context):
+            // Every key is optional, so TOMLKit reports a value of the wrong type this way.
+            "'\((context.codingPath.last?.stringValue == key.stringValue ? context.codingPath : context.codingPath + [key]).map(\.stringValue).joined(separator: "."))' has the wrong type"
         case .dataCorrupted(let context):
             "invalid value at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
         @unknown default:
