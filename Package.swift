@@ -22,10 +22,15 @@ let package = Package(
         .target(name: "TuttiWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "TuttiAudio"),
         .target(name: "TuttiTiming"),
+        .target(name: "TuttiSync", dependencies: ["TuttiTiming"]),
 
         // Adapters.
         .target(
             name: "TuttiSources",
+            dependencies: ["TuttiAudio", "TuttiTiming", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "TuttiOutputs",
             dependencies: ["TuttiAudio", "TuttiTiming", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
@@ -39,9 +44,19 @@ let package = Package(
             ]
         ),
         .target(
+            name: "TuttiSpeaker",
+            dependencies: [
+                "TuttiWire", "TuttiAudio", "TuttiTiming", "TuttiSync", "TuttiOutputs",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "TuttiCLI",
             dependencies: [
-                "TuttiServer", "TuttiSources", "TuttiAudio",
+                "TuttiServer", "TuttiSpeaker", "TuttiSources", "TuttiAudio", "TuttiTiming",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -49,6 +64,16 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "tutti", dependencies: ["TuttiCLI"]),
+
+        // Helpers for tests that drive real processes and raw protocol peers.
+        .target(
+            name: "TuttiTestSupport",
+            dependencies: [
+                "TuttiWire", "TuttiServer", "TuttiSources", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
 
         // Tests: one target per library target.
         .testTarget(
@@ -62,16 +87,30 @@ let package = Package(
         ),
         .testTarget(name: "TuttiAudioTests", dependencies: ["TuttiAudio"]),
         .testTarget(name: "TuttiTimingTests", dependencies: ["TuttiTiming"]),
+        .testTarget(name: "TuttiSyncTests", dependencies: ["TuttiSync", "TuttiTiming"]),
         .testTarget(
             name: "TuttiSourcesTests",
             dependencies: ["TuttiSources", "TuttiAudio", "TuttiTiming", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
+            name: "TuttiOutputsTests",
+            dependencies: ["TuttiOutputs", "TuttiAudio", "TuttiTiming"]
+        ),
+        .testTarget(
+            name: "TuttiSpeakerTests",
+            dependencies: [
+                "TuttiSpeaker", "TuttiServer", "TuttiWire", "TuttiAudio", "TuttiSync", "TuttiCLI", "TuttiTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "TuttiServerTests",
             dependencies: [
-                "TuttiServer", "TuttiWire", "TuttiAudio", "TuttiCLI",
+                "TuttiServer", "TuttiWire", "TuttiAudio", "TuttiCLI", "TuttiTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ],

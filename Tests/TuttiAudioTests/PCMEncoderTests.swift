@@ -21,3 +21,28 @@ import Testing
         #expect([UInt8]().withUnsafeBytes { encoder.encode($0, timestamp: 0) }.isEmpty)
     }
 }
+
+@Suite struct PCMDecoderTests {
+    @Test func sixteenBitMapsExactlyAndBack() throws {
+        var decoder = try PCMDecoder(header: PCMEncoderTests.snapserverHeader)
+        #expect(decoder.format == .cd48k)
+        let values: [Int16] = [0, 1, -1, .max, .min, 12_345, -12_345, 256]
+        let bytes = values.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }
+        let samples = try bytes.withUnsafeBytes { try decoder.decode($0) }
+        #expect(samples.map { Int16(($0 * 32768).rounded()) } == values)
+    }
+
+    @Test func partialFramesAreRejected() throws {
+        var decoder = PCMDecoder(format: .cd48k)
+        #expect(throws: DecoderError.self) { try [UInt8](repeating: 0, count: 6).withUnsafeBytes { try decoder.decode($0) } }
+    }
+
+    @Test func unknownCodecAndGarbageHeaderAreTypedErrors() {
+        #expect(throws: DecoderError.unsupportedCodec("ogg")) { try AudioDecoders.make(codec: "ogg", header: []) }
+        #expect {
+            try AudioDecoders.make(codec: "pcm", header: [1, 2, 3])
+        } throws: { error in
+            if case DecoderError.badHeader = error { true } else { false }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Testing
+import TuttiTestSupport
 import TuttiServer
 import TuttiWire
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TuttiTestSupport
 import TuttiWire
 
 /// A pipe stream survives its writer going away and coming back: it goes idle, then plays

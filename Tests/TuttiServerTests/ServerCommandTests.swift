@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TuttiTestSupport
 @testable import TuttiCLI
 import TuttiServer
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TuttiTestSupport
 
 /// A real `snapclient` 0.26 plays from `tutti server`, sample for sample.
 ///

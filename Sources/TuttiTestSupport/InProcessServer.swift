@@ -5,7 +5,7 @@ import TuttiSources
 
 /// Runs a `TuttiServer` in this process on an OS-chosen port for the duration of `body`,
 /// capturing its log, then shuts it down gracefully.
-func withServer<T: Sendable>(
+public func withServer<T: Sendable>(
     sources: [String] = ["tone://?name=default&freq=440"],
     bufferMs: Int = 1000,
     speakers: [String: ServerConfiguration.SpeakerSettings] = [:],

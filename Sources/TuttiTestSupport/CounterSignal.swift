@@ -5,8 +5,8 @@ import Synchronization
 /// `left = Int16(truncatingIfNeeded: n)` and `right = ~left`. It never contains the silent
 /// frame (0, 0), so a player's padding is told apart from the signal, and any dropped,
 /// doubled or reordered frame breaks the count.
-enum CounterSignal {
-    static func bytes(frames range: Range<Int>) -> [UInt8] {
+public enum CounterSignal {
+    public static func bytes(frames range: Range<Int>) -> [UInt8] {
         var bytes = [UInt8]()
         bytes.reserveCapacity(range.count * 4)
         for n in range {
@@ -18,20 +18,20 @@ enum CounterSignal {
         return bytes
     }
 
-    struct Analysis {
+    public struct Analysis: Sendable {
         /// Silent frames before the signal began.
-        var leadingSilence = 0
+        public var leadingSilence = 0
         /// Frames of unbroken signal after the silence.
-        var signalFrames = 0
+        public var signalFrames = 0
         /// Index of the first frame that broke the sequence (nil: none did).
-        var firstBreak: Int?
+        public var firstBreak: Int?
         /// Counter value (low 16 bits) of the first signal frame.
-        var firstCounter: Int16 = 0
+        public var firstCounter: Int16 = 0
     }
 
     /// Checks s16 stereo output: silence, then an unbroken count to the end (a partial frame at
     /// the end, from a killed player, is ignored).
-    static func analyze(_ output: [UInt8]) -> Analysis {
+    public static func analyze(_ output: [UInt8]) -> Analysis {
         var result = Analysis()
         let frames = output.count / 4
         var expected: Int16?
@@ -61,11 +61,13 @@ enum CounterSignal {
 
 /// Writes the counter signal into a FIFO from a thread, as fast as the reader takes it (the
 /// server paces itself, so the writer blocks), until stopped or `totalFrames` are written.
-final class FIFOWriter: @unchecked Sendable {
+public final class FIFOWriter: @unchecked Sendable {
     private let stopped = Mutex(false)
     private let done = DispatchSemaphore(value: 0)
 
-    init(path: String, totalFrames: Int, blockFrames: Int = 960) {
+    /// Writes `totalFrames` of `signal` (counter signal by default) into the FIFO at `path`.
+    public init(path: String, totalFrames: Int, blockFrames: Int = 960, signal generate: @escaping @Sendable (Range<Int>) -> [UInt8] = CounterSignal.bytes(frames:)) {
+        signal(SIGPIPE, SIG_IGN)  // a reader that dies must not kill the test process
         Thread.detachNewThread { [self] in
             defer { done.signal() }
             let fd = open(path, O_WRONLY)
@@ -73,7 +75,7 @@ final class FIFOWriter: @unchecked Sendable {
             defer { close(fd) }
             var next = 0
             while next < totalFrames, !stopped.withLock({ $0 }) {
-                let block = CounterSignal.bytes(frames: next..<min(totalFrames, next + blockFrames))
+                let block = generate(next..<min(totalFrames, next + blockFrames))
                 var offset = 0
                 while offset < block.count {
                     let written = block[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -85,7 +87,7 @@ final class FIFOWriter: @unchecked Sendable {
         }
     }
 
-    func stop() {
+    public func stop() {
         stopped.withLock { $0 = true }
         done.wait()
     }

@@ -7,18 +7,23 @@ import Synchronization
 /// Spawned with `posix_spawn` and an empty signal mask: test-runner threads block signals, and
 /// a child started from one (as Foundation's `Process` does) would inherit that and ignore
 /// SIGTERM — which would make graceful shutdown untestable.
-final class ChildProcess: @unchecked Sendable {
-    struct Read {
+public final class ChildProcess: @unchecked Sendable {
+    public struct Read: Sendable {
         /// CLOCK_MONOTONIC nanoseconds when the bytes were read (taken outside the child).
-        var arrival: Int64
-        var bytes: [UInt8]
+        public var arrival: Int64
+        public var bytes: [UInt8]
+
+        public init(arrival: Int64, bytes: [UInt8]) {
+            self.arrival = arrival
+            self.bytes = bytes
+        }
     }
 
-    let pid: pid_t
+    public let pid: pid_t
     private let state = Mutex<(reads: [Read], stderr: [UInt8], status: Int32?)>(([], [], nil))
     private let exited = DispatchSemaphore(value: 0)
 
-    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
         guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw POSIXError(.EMFILE) }
         var actions = posix_spawn_file_actions_t()
@@ -78,17 +83,17 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Everything written to stdout so far, concatenated.
-    var output: [UInt8] { state.withLock { $0.reads.flatMap(\.bytes) } }
-    var reads: [Read] { state.withLock { $0.reads } }
-    var errorText: String { state.withLock { String(decoding: $0.stderr, as: UTF8.self) } }
-    var isRunning: Bool { state.withLock { $0.status == nil } }
+    public var output: [UInt8] { state.withLock { $0.reads.flatMap(\.bytes) } }
+    public var reads: [Read] { state.withLock { $0.reads } }
+    public var errorText: String { state.withLock { String(decoding: $0.stderr, as: UTF8.self) } }
+    public var isRunning: Bool { state.withLock { $0.status == nil } }
 
-    func signal(_ signal: Int32) {
+    public func signal(_ signal: Int32) {
         if isRunning { kill(pid, signal) }
     }
 
     /// Stops the child (SIGTERM, then SIGKILL after 3 s) and waits for it.
-    func stop() {
+    public func stop() {
         guard isRunning else { return }
         signal(SIGTERM)
         if waitForExit(seconds: 3) == nil {
@@ -99,7 +104,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Waits up to `seconds` for the child to exit; returns its exit code (128 + signal when
     /// killed by one), or nil if it is still running.
-    func waitForExit(seconds: Double) -> Int32? {
+    public func waitForExit(seconds: Double) -> Int32? {
         if isRunning {
             guard exited.wait(timeout: .now() + seconds) == .success else { return nil }
             exited.signal()  // later waits return at once
@@ -120,14 +125,14 @@ private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeM
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
-func monotonicNanos() -> Int64 {
+public func monotonicNanos() -> Int64 {
     var spec = timespec()
     clock_gettime(CLOCK_MONOTONIC, &spec)
     return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
 }
 
 /// Waits until `condition` holds or `seconds` pass; returns whether it held.
-func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
+public func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if condition() { return true }

@@ -1,9 +1,9 @@
 import Foundation
 
 /// Where the test's peer programs are, and why a test is skipped when one is missing.
-enum Peers {
+public enum Peers {
     /// The absolute path of an executable on PATH, or nil.
-    static func which(_ name: String) -> String? {
+    public static func which(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for directory in path.split(separator: ":") {
             let candidate = "\(directory)/\(name)"
@@ -12,11 +12,11 @@ enum Peers {
         return nil
     }
 
-    static let snapclient = which("snapclient")
-    static let snapserver = which("snapserver")
+    public static let snapclient = which("snapclient")
+    public static let snapserver = which("snapserver")
 
     /// The `tutti` executable built next to this test bundle.
-    static let tutti: String? = {
+    public static let tutti: String? = {
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for _ in 0..<4 {
             let candidate = directory.appendingPathComponent("tutti").path
@@ -25,26 +25,26 @@ enum Peers {
         }
         // `swift test` puts products in .build/debug; fall back to it relative to this file.
         let fallback = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../../.build/debug/tutti").standardized.path
+            .appendingPathComponent("../../.build/debug/tutti").standardized.path
         return FileManager.default.isExecutableFile(atPath: fallback) ? fallback : nil
     }()
 }
 
 /// A fresh temporary directory, removed by `cleanup()`.
-struct TemporaryDirectory {
-    let path: String
+public struct TemporaryDirectory {
+    public let path: String
 
-    init() throws {
+    public init() throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("tutti-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         path = base.path
     }
 
-    func cleanup() { try? FileManager.default.removeItem(atPath: path) }
+    public func cleanup() { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// Finds a TCP port on 127.0.0.1 that is free right now (the OS picks it).
-func freePort() -> Int {
+public func freePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()

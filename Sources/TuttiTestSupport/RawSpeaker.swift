@@ -4,13 +4,13 @@ import TuttiWire
 
 /// A minimal Snapcast-protocol peer on a blocking socket, for tests that need to send exact
 /// (or exactly wrong) bytes and see what the server sends back. All reads time out.
-final class RawSpeaker {
+public final class RawSpeaker {
     private let fd: Int32
     private var inbound = ByteBuffer()
     private(set) var closedByPeer = false
 
     /// Connects to 127.0.0.1:`port`; `receiveBufferSize` shrinks SO_RCVBUF (for a stuck speaker).
-    init(port: Int, receiveBufferSize: Int32? = nil) throws {
+    public init(port: Int, receiveBufferSize: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         if var size = receiveBufferSize {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
@@ -32,7 +32,7 @@ final class RawSpeaker {
 
     deinit { close(fd) }
 
-    func send(_ bytes: [UInt8]) {
+    public func send(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -41,17 +41,17 @@ final class RawSpeaker {
         }
     }
 
-    func send(_ frame: SnapFrame) { send(Array(frame.encoded().readableBytesView)) }
+    public func send(_ frame: SnapFrame) { send(Array(frame.encoded().readableBytesView)) }
 
-    func hello(id: String, instance: Int = 1) {
+    public func hello(id: String, instance: Int = 1) {
         send(SnapFrame(id: 1, message: .hello(Hello(mac: "02:00:00:00:00:01", hostName: "test", instance: instance, id: id))))
     }
 
     /// Half-closes nothing: just closes the socket now.
-    func closeNow() { shutdown(fd, Int32(SHUT_RDWR)) }
+    public func closeNow() { shutdown(fd, Int32(SHUT_RDWR)) }
 
     /// Reads frames for up to `seconds`, or until `until` returns true for the frames read so far.
-    func readFrames(seconds: Double, until: ([SnapFrame]) -> Bool = { _ in false }) throws -> [SnapFrame] {
+    public func readFrames(seconds: Double, until: ([SnapFrame]) -> Bool = { _ in false }) throws -> [SnapFrame] {
         var frames: [SnapFrame] = []
         let deadline = Date().addingTimeInterval(seconds)
         var scratch = [UInt8](repeating: 0, count: 65_536)
@@ -70,13 +70,13 @@ final class RawSpeaker {
     }
 
     /// Waits up to `seconds` for the server to close the connection; true if it did.
-    func waitForClose(seconds: Double) -> Bool {
+    public func waitForClose(seconds: Double) -> Bool {
         _ = try? readFrames(seconds: seconds)
         return closedByPeer
     }
 }
 
-extension [SnapFrame] {
+public extension [SnapFrame] {
     /// Timestamps (µs) of the WireChunks among these frames, in order.
     var chunkTimestamps: [Int64] {
         compactMap { if case .wireChunk(let chunk) = $0.message { chunk.timestamp.microseconds } else { nil } }

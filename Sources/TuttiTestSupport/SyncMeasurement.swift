@@ -8,18 +8,18 @@ import Foundation
 /// signal frame k, `arrival − k/rate` estimates when the player emitted
 /// frame 0 (its "epoch"); two players in sync have the same epoch. The 16-bit counter wraps
 /// every 65,536 frames, so the difference is unwrapped to the nearest 65,536/rate seconds.
-enum SyncMeasurement {
-    struct Skew: CustomStringConvertible {
-        var medianMicroseconds: Double
-        var p99Microseconds: Double
-        var pairs: Int
-        var description: String {
+public enum SyncMeasurement {
+    public struct Skew: CustomStringConvertible, Sendable {
+        public var medianMicroseconds: Double
+        public var p99Microseconds: Double
+        public var pairs: Int
+        public var description: String {
             String(format: "skew median %.1f µs, |skew| p99 %.1f µs over %d paired writes", medianMicroseconds, p99Microseconds, pairs)
         }
     }
 
     /// Epochs (ns) for every read that starts on a signal frame.
-    static func epochs(_ reads: [ChildProcess.Read], rate: Int) -> [(arrival: Int64, epoch: Double)] {
+    public static func epochs(_ reads: [ChildProcess.Read], rate: Int) -> [(arrival: Int64, epoch: Double)] {
         var offset = 0
         var firstSignalFrame: Int?
         var firstCounter = 0
@@ -45,7 +45,7 @@ enum SyncMeasurement {
         return result
     }
 
-    static func skew(_ a: [ChildProcess.Read], _ b: [ChildProcess.Read], rate: Int) -> Skew? {
+    public static func skew(_ a: [ChildProcess.Read], _ b: [ChildProcess.Read], rate: Int) -> Skew? {
         let ea = epochs(a, rate: rate), eb = epochs(b, rate: rate)
         guard !ea.isEmpty, !eb.isEmpty else { return nil }
         let wrap = 65_536 * 1e9 / Double(rate)

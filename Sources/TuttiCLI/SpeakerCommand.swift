@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import TuttiSpeaker
+
+/// `tutti speaker`: play a server's stream in sync on one output.
+struct SpeakerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "speaker",
+        abstract: "Play a stream in sync from a Tutti server or a Snapcast server.",
+        discussion: """
+            Outputs: pipe:stdout (raw s16le in real time), file:PATH.wav, null, alsa[:DEVICE], \
+            pulse[:SINK] (PulseAudio or PipeWire; how Bluetooth speakers are reached). \
+            --clock-offset-s and --clock-drift-ppm make this speaker's clock (for sync and for \
+            pacing its output) run offset and off-rate, so one machine can stand in for many devices.
+            """
+    )
+
+    @Option(name: .long, help: "Server as HOST[:PORT] (default port 1704).")
+    var server: String
+
+    @Option(name: .long, help: "Speaker ID the server knows it by (default: host name).")
+    var id: String?
+
+    @Option(name: .long, help: "Display name (default: the ID).")
+    var name: String?
+
+    @Option(name: .long, help: "Instance number, for several speakers on one host.")
+    var instance: Int = 1
+
+    @Option(name: .customLong("latency-ms"), help: "Extra latency of this output path in ms (plays that much earlier).")
+    var latencyMs: Int = 0
+
+    @Option(name: .long, help: "Output URI.")
+    var output: String = "pipe:stdout"
+
+    @Option(name: .customLong("clock-offset-s"), help: "Simulated clock offset in seconds.")
+    var clockOffsetSeconds: Double = 0
+
+    @Option(name: .customLong("clock-drift-ppm"), help: "Simulated clock rate error in ppm.")
+    var clockDriftPPM: Double = 0
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard SpeakerConfiguration.parseServer(server) != nil else {
+            throw ValidationError("--server '\(server)' is not HOST[:PORT]")
+        }
+        guard (1...99).contains(instance) else { throw ValidationError("--instance must be 1...99") }
+        guard (-10_000...10_000).contains(latencyMs) else { throw ValidationError("--latency-ms must be within ±10000") }
+        guard abs(clockDriftPPM) <= 10_000 else { throw ValidationError("--clock-drift-ppm must be within ±10000") }
+    }
+
+    func speakerConfiguration() -> SpeakerConfiguration {
+        let (host, port) = SpeakerConfiguration.parseServer(server)!
+        let id = self.id ?? ProcessInfo.processInfo.hostName
+        return SpeakerConfiguration(
+            host: host, port: port, id: id, name: name, instance: instance, latencyMs: latencyMs, output: output,
+            clockOffsetSeconds: clockOffsetSeconds, clockDriftPPM: clockDriftPPM)
+    }
+
+    func run() async throws {
+        // A pipe output owns stdout; logs go to stderr regardless.
+        let logger = logging.makeLogger(label: "tutti.speaker")
+        let speaker = TuttiSpeaker(configuration: speakerConfiguration(), logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: speaker, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            throw fail("\(error)")
+        }
+    }
+}

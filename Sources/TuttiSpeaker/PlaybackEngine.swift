@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import Synchronization
+import TuttiAudio
+import TuttiOutputs
+import TuttiSync
+import TuttiTiming
+
+/// The speaker's real-time side: a thread of its own that owns the output and the
+/// ``PlayoutScheduler`` and, once per output period, renders what should leave the DAC.
+///
+/// It opens the output when the first stream format arrives and re-opens it when the format
+/// changes; until then, and whenever there is nothing due, it plays silence (the output keeps
+/// running through server restarts). It takes new chunks, the clock mapping and settings from
+/// the ``PlayoutMailbox`` each period; volume and mute are applied in software here. An output
+/// that fails is closed, logged, and opened again a second later.
+final class PlaybackEngine: @unchecked Sendable {
+    private let outputSpec: String
+    private let clock: any TimeSource
+    private let mailbox: PlayoutMailbox
+    private let status: SpeakerStatus
+    private let logger: Logger
+    private let stopped = Mutex(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(outputSpec: String, clock: any TimeSource, mailbox: PlayoutMailbox, status: SpeakerStatus, logger: Logger) {
+        self.outputSpec = outputSpec
+        self.clock = clock
+        self.mailbox = mailbox
+        self.status = status
+        self.logger = logger
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        thread.name = "tutti-playout"
+        thread.qualityOfService = .userInteractive
+        thread.start()
+    }
+
+    /// Stops the thread after its current period and closes (finalizes) the output.
+    func stop() {
+        stopped.withLock { $0 = true }
+        finished.wait()
+    }
+
+    private var isStopped: Bool { stopped.withLock { $0 } }
+
+    private func run() {
+        var output: (any AudioOutput)?
+        var scheduler: PlayoutScheduler?
+        var formatGeneration = -1
+        var flushGeneration = 0
+        var mapping: ClockMapping?
+        var floats: [Float] = []
+        var samples: [Int16] = []
+        defer { output?.close() }
+
+        while !isStopped {
+            let delivery = mailbox.take()
+            if let format = delivery.format, delivery.formatGeneration != formatGeneration {
+                if output == nil || output!.format.rate != format.rate || output!.format.channels != format.channels {
+                    output?.close()
+                    output = nil
+                    do {
+                        output = try OutputFactory.open(outputSpec, format: format, clock: clock, logger: logger)
+                        logger.info("output \(outputSpec) open for \(format)")
+                    } catch {
+                        logger.error("cannot open output \(outputSpec): \(error); retrying in 1 s")
+                        Thread.sleep(forTimeInterval: 1)
+                        continue
+                    }
+                }
+                formatGeneration = delivery.formatGeneration
+                scheduler = PlayoutScheduler(configuration: .init(sampleRate: format.rate, channels: format.channels))
+                flushGeneration = delivery.flushGeneration
+            }
+            guard let device = output, var playout = scheduler else {
+                Thread.sleep(forTimeInterval: 0.01)
+                continue
+            }
+            scheduler = nil  // `playout` holds the only reference: mutating it copies nothing
+            if delivery.flushGeneration != flushGeneration {
+                playout.flush()
+                flushGeneration = delivery.flushGeneration
+            }
+            if let latest = delivery.mapping { mapping = latest }
+            let settings = delivery.settings
+            playout.buffer = Nanos(settings.bufferMs) * .nanosPerMillisecond
+            playout.latency = Nanos(settings.latencyMs) * .nanosPerMillisecond
+            for chunk in delivery.chunks { _ = playout.add(chunk) }
+
+            do {
+                let period = try device.waitForNextPeriod()
+                let report = playout.render(into: &floats, frames: period.frames, localNow: period.localNow, outputDelay: period.delay, clock: mapping)
+                status.update(statistics: playout.statistics, report: report)
+                convert(floats, into: &samples, settings: settings)
+                try samples.withUnsafeBufferPointer { buffer throws(OutputError) in try device.write(buffer) }
+            } catch {
+                logger.error("output \(outputSpec) failed: \(error); reopening in 1 s")
+                device.close()
+                output = nil
+                formatGeneration = -1
+                Thread.sleep(forTimeInterval: 1)
+            }
+            scheduler = playout
+        }
+    }
+
+    /// Applies volume and mute and converts to s16 (exact for 16-bit sources at volume 100).
+    private func convert(_ floats: [Float], into samples: inout [Int16], settings: PlaybackSettings) {
+        if samples.count != floats.count { samples = [Int16](repeating: 0, count: floats.count) }
+        let gain = settings.muted ? 0 : Self.gain(volume: settings.volume)
+        for i in 0..<floats.count {
+            let scaled = (floats[i] * gain * 32768).rounded()
+            samples[i] = Int16(max(-32768, min(32767, scaled)))
+        }
+    }
+
+    /// Volume 0...100 to a gain: 100 is exactly 1; below that a 60 dB logarithmic range, 0 silent.
+    static func gain(volume: Int) -> Float {
+        guard volume > 0 else { return 0 }
+        guard volume < 100 else { return 1 }
+        return Float(pow(10, Double(volume - 100) * 0.6 / 20))
+    }
+}

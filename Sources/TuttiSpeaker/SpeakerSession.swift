@@ -1,0 +1,131 @@
+import Logging
+import NIOCore
+import TuttiAudio
+import TuttiSync
+import TuttiTiming
+import TuttiWire
+
+/// One connection to a Snapcast-protocol server, from a speaker's side: Hello, clock sync,
+/// settings, codec header and chunks. Runs on its channel's event loop.
+///
+/// Chunks that arrive before a CodecHeader are ignored (a real snapserver may send some before
+/// ServerSettings). Time requests follow ``TimeSyncSchedule`` (a burst, then a steady cadence);
+/// each reply's four timestamps go to the ``ClockEstimator``, and once it is locked every new
+/// ``ClockMapping`` is posted to the playout thread. A chunk that does not decode is logged
+/// and skipped; the connection stays up.
+final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = SnapFrame
+    typealias OutboundOut = SnapFrame
+
+    private let configuration: SpeakerConfiguration
+    private let mailbox: PlayoutMailbox
+    private let clock: any TimeSource
+    private let logger: Logger
+    private let status: SpeakerStatus
+    private var estimator = ClockEstimator()
+    private var schedule = TimeSyncSchedule()
+    private var decoder: (any AudioDecoder)?
+    private var context: ChannelHandlerContext?
+    private var pollTask: Scheduled<Void>?
+    private var badChunks = 0
+
+    init(configuration: SpeakerConfiguration, mailbox: PlayoutMailbox, clock: any TimeSource, status: SpeakerStatus, logger: Logger) {
+        self.configuration = configuration
+        self.mailbox = mailbox
+        self.clock = clock
+        self.status = status
+        self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        let hello = configuration.hello()
+        context.writeAndFlush(wrapOutboundOut(SnapFrame(id: 0, sent: TimeVal(nanoseconds: clock.now()), message: .hello(hello))), promise: nil)
+        pollTimeSync()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        pollTask?.cancel()
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.warning("closing the connection: \(error)")
+        context.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let now = clock.now()
+        let frame = unwrapInboundIn(data)
+        switch frame.message {
+        case .serverSettings(let settings):
+            let playback = PlaybackSettings(
+                bufferMs: settings.bufferMs, latencyMs: settings.latency + configuration.latencyMs,
+                volume: settings.volume, muted: settings.muted)
+            if playback != mailbox.settings { logger.info("settings: buffer \(settings.bufferMs) ms, latency \(settings.latency) ms, volume \(settings.volume), muted \(settings.muted)") }
+            mailbox.post(settings: playback)
+        case .codecHeader(let header):
+            codecHeader(header)
+        case .wireChunk(let chunk):
+            guard var decoder else { return }
+            do {
+                let samples = try chunk.data.withUnsafeReadableBytes { bytes throws(DecoderError) in try decoder.decode(bytes) }
+                self.decoder = decoder
+                mailbox.post(AudioChunk(serverTime: chunk.timestamp.nanoseconds, samples: samples, channels: decoder.format.channels))
+            } catch {
+                badChunks += 1
+                if badChunks == 1 || badChunks % 100 == 0 { logger.warning("skipped \(badChunks) undecodable chunk(s): \(error)") }
+            }
+        case .time(let time):
+            timeReply(frame: frame, latency: time.latency, receivedAt: now)
+        case .hello, .clientInfo, .streamTags:
+            logger.debug("ignoring \(frame.message.type) from the server")
+        }
+    }
+
+    private func codecHeader(_ header: CodecHeader) {
+        do {
+            let made = try AudioDecoders.make(codec: header.codec, header: Array(header.payload.readableBytesView))
+            decoder = made
+            logger.info("stream: \(header.codec) \(made.format)")
+            mailbox.post(format: made.format)
+        } catch {
+            decoder = nil
+            logger.error("cannot play this stream: \(error); staying silent until the codec changes")
+        }
+    }
+
+    private func timeReply(frame: SnapFrame, latency: TimeVal, receivedAt: Nanos) {
+        guard let sentAt = schedule.replyReceived(requestID: frame.refersTo, now: receivedAt) else { return }
+        let exchange = TimeExchange(clientSent: sentAt, clientToServer: latency.nanoseconds, serverSent: frame.sent.nanoseconds, clientReceived: receivedAt)
+        let wasLocked = estimator.isLocked
+        _ = estimator.add(exchange)
+        if estimator.isLocked, let mapping = estimator.mapping {
+            mailbox.post(mapping: mapping)
+            if !wasLocked {
+                let quality = estimator.quality
+                logger.info("clock locked after \(quality.accepted) exchanges: offset ±\(quality.offsetStandardError / 1000) µs, rate \(String(format: "%+.1f", (estimator.rate - 1) * 1e6)) ppm")
+            }
+        }
+        status.update(estimator: estimator)
+        pollTimeSync()
+    }
+
+    /// Sends a Time request if one is due, and schedules the next poll.
+    private func pollTimeSync() {
+        guard let context else { return }
+        pollTask?.cancel()
+        let now = clock.now()
+        switch schedule.poll(now: now, quality: estimator.quality, isLocked: estimator.isLocked) {
+        case .send(let id):
+            let request = SnapFrame(id: id, sent: TimeVal(nanoseconds: now), message: .time(TimeMessage()))
+            context.writeAndFlush(wrapOutboundOut(request), promise: nil)
+            pollTask = context.eventLoop.scheduleTask(in: .milliseconds(5)) { [self] in pollTimeSync() }
+        case .wait(let until):
+            let delay = max(1_000_000, until - now)
+            pollTask = context.eventLoop.scheduleTask(in: .nanoseconds(delay)) { [self] in pollTimeSync() }
+        }
+    }
+}

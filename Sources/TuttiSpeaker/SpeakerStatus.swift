@@ -1,0 +1,40 @@
+import Synchronization
+import TuttiSync
+
+/// The speaker's own view of how it is doing, for logs and status lines — never used to
+/// measure sync (that is done from outside, on what the output emits).
+final class SpeakerStatus: Sendable {
+    struct Snapshot: Sendable {
+        var locked = false
+        var ratePPM = 0.0
+        var offsetErrorMicroseconds = 0.0
+        var exchanges = 0
+        var periods = 0
+        var hardSyncs = 0
+        var underruns = 0
+        var lastErrorMicroseconds = 0.0
+    }
+
+    private let state = Mutex(Snapshot())
+
+    var snapshot: Snapshot { state.withLock { $0 } }
+
+    func update(estimator: ClockEstimator) {
+        let quality = estimator.quality
+        state.withLock {
+            $0.locked = estimator.isLocked
+            $0.ratePPM = (estimator.rate - 1) * 1e6
+            $0.offsetErrorMicroseconds = Double(quality.offsetStandardError) / 1000
+            $0.exchanges = quality.accepted
+        }
+    }
+
+    func update(statistics: PlayoutScheduler.Statistics, report: PlayoutScheduler.Report) {
+        state.withLock {
+            $0.periods += 1
+            $0.hardSyncs = statistics.hardSyncs
+            $0.underruns = statistics.underruns
+            $0.lastErrorMicroseconds = report.error / 1000
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import TuttiTiming
+import TuttiWire
+
+/// `tutti speaker` as a ServiceLifecycle service: keeps a connection to the server (any
+/// Snapcast-protocol server) and plays in sync on one output.
+///
+/// Never exits on a network error: a refused or lost connection is logged and retried with
+/// backoff (250 ms doubling to 5 s), while the output keeps running, silent once its buffer is
+/// spent. Shuts down on graceful shutdown, finalizing the output (a WAV file's header).
+public final class TuttiSpeaker: Service, Sendable {
+    public let configuration: SpeakerConfiguration
+    private let logger: Logger
+    private let clock: SkewedClock<MonotonicClock>
+
+    public init(configuration: SpeakerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = SkewedClock(
+            base: MonotonicClock(), offset: Nanos(configuration.clockOffsetSeconds * 1e9), ppm: configuration.clockDriftPPM)
+    }
+
+    public func run() async throws {
+        let mailbox = PlayoutMailbox()
+        let status = SpeakerStatus()
+        let engine = PlaybackEngine(outputSpec: configuration.output, clock: clock, mailbox: mailbox, status: status, logger: logger)
+        engine.start()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let current = NIOLockedChannel()
+        logger.info("speaker '\(configuration.id)' → \(configuration.host):\(configuration.port), output \(configuration.output)")
+        if configuration.clockOffsetSeconds != 0 || configuration.clockDriftPPM != 0 {
+            logger.notice("simulated clock: offset \(configuration.clockOffsetSeconds) s, drift \(configuration.clockDriftPPM) ppm")
+        }
+
+        await withGracefulShutdownHandler {
+            var backoff: Double = 0.25
+            while !Task.isCancelled, !Task.isShuttingDownGracefully {
+                let started = Date()
+                do {
+                    let channel = try await connect(group: group, mailbox: mailbox, status: status)
+                    current.set(channel)
+                    logger.info("connected to \(configuration.host):\(configuration.port)")
+                    try? await channel.closeFuture.get()
+                    current.set(nil)
+                    if !Task.isShuttingDownGracefully { logger.warning("connection to the server lost; reconnecting") }
+                } catch {
+                    logger.warning("cannot reach \(configuration.host):\(configuration.port): \(error); retrying in \(backoff) s")
+                }
+                if Date().timeIntervalSince(started) > 10 { backoff = 0.25 }
+                guard !Task.isShuttingDownGracefully else { break }
+                try? await Task.sleep(for: .milliseconds(Int(backoff * 1000)))
+                backoff = min(5, backoff * 2)
+            }
+        } onGracefulShutdown: {
+            current.closeAndForget()
+        }
+        logger.info("shutting down")
+        engine.stop()
+        try? await group.shutdownGracefully()
+    }
+
+    private func connect(group: MultiThreadedEventLoopGroup, mailbox: PlayoutMailbox, status: SpeakerStatus) async throws -> any Channel {
+        let configuration = self.configuration
+        let clock = self.clock
+        let logger = self.logger
+        return try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(3))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SnapFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(SnapFrameEncoder()))
+                    try channel.pipeline.syncOperations.addHandler(
+                        SpeakerSession(configuration: configuration, mailbox: mailbox, clock: clock, status: status, logger: logger))
+                }
+            }
+            .connect(host: configuration.host, port: configuration.port)
+            .get()
+    }
+}
+
+/// The channel of the current connection, closable from the shutdown handler.
+final class NIOLockedChannel: Sendable {
+    private let channel = NIOLockedValueBox<(any Channel)?>(nil)
+
+    func set(_ value: (any Channel)?) { channel.withLockedValue { $0 = value } }
+
+    func closeAndForget() { channel.withLockedValue { $0?.close(promise: nil) } }
+}

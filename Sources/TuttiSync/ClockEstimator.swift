@@ -1,0 +1,237 @@
+import TuttiTiming
+
+/// Estimates the server clock's offset **and rate** relative to the local clock from Time
+/// exchanges, with round-trip filtering. Pure: every instant comes in inside a ``TimeExchange``.
+///
+/// States: *empty* (no exchange accepted; ``mapping`` is nil) → *estimating* (a line through
+/// the accepted exchanges exists but its ``Quality/offsetStandardError`` is above
+/// ``Configuration/lockStandardError``) → *locked* (enough exchanges and a small enough error;
+/// the latch stays set while exchanges keep agreeing). Several exchanges in a row that are
+/// impossible under the current line (a one-way delay below zero by more than
+/// ``Configuration/stepTolerance``) mean the server clock stepped or the server changed: the
+/// estimator drops its history and starts over from the newest exchange (``Disposition/restarted``).
+///
+/// ## Why a minimum-delay envelope fit over a window, not a Kalman filter on midpoints
+/// Network delay has a hard floor and a long one-sided tail (queueing, Wi-Fi retries, spikes).
+/// The midpoint offset (c2s − s2c)/2 is off by half the *difference* of the two delays, so
+/// averaging midpoints (a Kalman filter or a least-squares line) converges like σ/√N with σ of
+/// the order of the jitter. Each direction's floor, by contrast, is found by the lowest samples
+/// of that direction alone, and the error of a minimum of N exponential delays is m/N, not m/√N;
+/// an exchange that was slow one way still contributes its fast other way. So the estimator
+/// keeps the accepted exchanges of a time window and fits the widest slab between the c2s
+/// points (above the line offset + floor) and the −s2c points (below offset − floor), with a
+/// common slope: the rate. That is a weighted regression in which only the envelope points
+/// carry weight. The window (default 300 s) bounds how slowly it follows a changing rate: a rate
+/// drifting by r per second biases the estimate by about r·W²/16. With 5 ms mean jitter each
+/// way and 20 exchanges a second, the simulation measures |error| p50 ~6 µs, p99 ~21 µs; a
+/// midpoint average would need hours of exchanges for that. ``Quality/offsetStandardError``
+/// models only the floors' error (m/n), not the slope's, and reads 2–5× optimistic.
+///
+/// The round-trip filter (``Rejection/roundTripInflated(excess:limit:)``) throws away
+/// exchanges whose round trip exceeds the window's minimum by more than
+/// ``Configuration/inflationFactor`` × the typical excess (and at least
+/// ``Configuration/inflationFloor``): 100 ms spikes and retries never reach the fit.
+public struct ClockEstimator: Sendable {
+    /// Tuning of a ``ClockEstimator``; the defaults suit Wi-Fi with a 1 ms to 10 ms jitter.
+    public struct Configuration: Hashable, Sendable {
+        /// Exchanges older than this (by local midpoint, behind the newest) leave the fit.
+        public var window: Nanos = 300 * .nanosPerSecond
+        /// At most this many exchanges are kept; the oldest go first.
+        public var maximumSamples: Int = 8192
+        /// Standard error of the offset at or below which the estimator locks.
+        public var lockStandardError: Nanos = 100_000
+        /// Accepted exchanges needed before locking.
+        public var minimumSamplesForLock: Int = 16
+        /// An exchange is inflated when its round trip exceeds the window minimum by more than
+        /// this many times the typical (exponentially averaged) excess …
+        public var inflationFactor: Double = 4
+        /// … and by more than this.
+        public var inflationFloor: Nanos = 2 * .nanosPerMillisecond
+        /// Largest |rate − 1| searched; a real crystal is within ±100 ppm.
+        public var maximumRateDeviation: Double = 1e-3
+        /// How far below zero an implied one-way delay may be before the exchange is inconsistent.
+        public var stepTolerance: Nanos = 1 * .nanosPerMillisecond
+        /// Consecutive inconsistent exchanges that trigger a restart.
+        public var stepConfirmations: Int = 3
+
+        /// Creates the default configuration.
+        public init() {}
+    }
+
+    /// What ``ClockEstimator/add(_:)`` did with an exchange.
+    public enum Disposition: Hashable, Sendable {
+        /// Joined the fit.
+        case accepted
+        /// Confirmed a clock step: history dropped, the fit restarted from this exchange.
+        case restarted
+        /// Left out of the fit.
+        case rejected(Rejection)
+    }
+
+    /// Why an exchange was left out.
+    public enum Rejection: Hashable, Sendable {
+        /// Time ran backwards on one side or the round trip was negative.
+        case malformed
+        /// The round trip exceeded the recent minimum by `excess`, more than `limit`.
+        case roundTripInflated(excess: Nanos, limit: Nanos)
+        /// Impossible under the locked line by `deviation` (a negative one-way delay); a few in a
+        /// row restart the estimator.
+        case inconsistent(deviation: Nanos)
+    }
+
+    /// How good the current estimate is.
+    public struct Quality: Hashable, Sendable {
+        /// Estimated standard error of the offset at the newest exchange, in nanoseconds
+        /// (`Nanos.max` while empty). A model figure from the spread of the delays, not a truth.
+        public var offsetStandardError: Nanos
+        /// Estimated standard error of the rate (dimensionless; 1e-6 is 1 ppm).
+        public var rateStandardError: Double
+        /// Exchanges in the fit.
+        public var sampleCount: Int
+        /// Local time covered by the fit, oldest to newest midpoint.
+        public var span: Nanos
+        /// Smallest network round trip in the window.
+        public var minimumRoundTrip: Nanos
+        /// Estimated smallest one-way delay (half the slab's width).
+        public var minimumOneWayDelay: Nanos
+        /// Exchanges accepted / rejected since creation (restarts do not clear them).
+        public var accepted: Int
+        public var rejected: Int
+    }
+
+    typealias Sample = EnvelopeWindow.Sample
+
+    struct Fit: Sendable {
+        var xReference: Nanos
+        var offsetAtReference: Double  // server − local at xReference
+        var slope: Double  // rate − 1
+        var halfGap: Double
+        var standardError: Double
+        var rateStandardError: Double
+    }
+
+    /// The configuration this estimator was created with.
+    public let configuration: Configuration
+    var window = EnvelopeWindow()
+    var fit: Fit?
+    var typicalExcess: Double = 0
+    var inconsistentRun = 0
+    var acceptedCount = 0
+    var rejectedCount = 0
+    var lockLatched = false
+
+    /// Creates an empty estimator.
+    public init(configuration: Configuration = .init()) {
+        self.configuration = configuration
+    }
+
+    /// Feeds one completed exchange and says whether it joined the fit.
+    ///
+    /// Exchanges may arrive out of order (overlapping bursts); they are kept sorted by local
+    /// midpoint. Malformed exchanges never trap. Amortized O(1) per call in order (O(window) for
+    /// one out of order).
+    public mutating func add(_ exchange: TimeExchange) -> Disposition {
+        guard exchange.isWellFormed else {
+            rejectedCount += 1
+            return .rejected(.malformed)
+        }
+        let sample = Sample(
+            x: exchange.localMidpoint, up: exchange.clientToServer, down: exchange.serverToClient,
+            roundTrip: exchange.roundTrip)
+
+        // Round-trip filter against the window's minimum.
+        let minimum = min(window.minimumRoundTrip, sample.roundTrip)
+        let excess = sample.roundTrip - minimum
+        let limit = max(Double(configuration.inflationFloor), configuration.inflationFactor * typicalExcess)
+        typicalExcess += 0.1 * (min(Double(excess), 3 * limit) - typicalExcess)
+        if Double(excess) > limit {
+            rejectedCount += 1
+            return .rejected(.roundTripInflated(excess: excess, limit: Nanos(limit)))
+        }
+
+        // Step detection against the locked line.
+        if lockLatched, let fit {
+            let predicted = fit.offsetAtReference + Double(sample.x - fit.xReference) * fit.slope
+            let upDelay = Double(sample.up) - predicted
+            let downDelay = Double(sample.down) + predicted
+            let deviation = min(upDelay, downDelay)
+            if deviation < -Double(configuration.stepTolerance) {
+                inconsistentRun += 1
+                if inconsistentRun < configuration.stepConfirmations {
+                    rejectedCount += 1
+                    return .rejected(.inconsistent(deviation: Nanos(deviation)))
+                }
+                restart()
+                window.insert(sample)
+                acceptedCount += 1
+                refit()
+                return .restarted
+            }
+        }
+        inconsistentRun = 0
+        window.insert(sample)
+        acceptedCount += 1
+        window.trim(window: configuration.window, maximum: configuration.maximumSamples)
+        refit()
+        if !lockLatched, window.count >= configuration.minimumSamplesForLock,
+            let fit, fit.standardError <= Double(configuration.lockStandardError)
+        {
+            lockLatched = true
+        }
+        return .accepted
+    }
+
+    /// Forgets everything (for a reconnect to a possibly different server); counters stay.
+    public mutating func reset() {
+        restart()
+        typicalExcess = 0
+    }
+
+    /// True once the estimate has been good enough to play by (see the type's states).
+    public var isLocked: Bool { lockLatched }
+
+    /// The current line as a value for another thread, or nil while empty.
+    public var mapping: ClockMapping? {
+        guard let fit else { return nil }
+        return ClockMapping(
+            localReference: fit.xReference,
+            serverReference: fit.xReference &+ Nanos(fit.offsetAtReference.rounded()),
+            rate: 1 + fit.slope)
+    }
+
+    /// Server time at local time `local`, or nil before the first accepted exchange.
+    public func serverTime(atLocal local: Nanos) -> Nanos? { mapping?.serverTime(atLocal: local) }
+
+    /// Local time at server time `server`, or nil before the first accepted exchange.
+    public func localTime(atServer server: Nanos) -> Nanos? { mapping?.localTime(atServer: server) }
+
+    /// Server ticks per local tick (1 + ppm/1e6); exactly 1 while empty or after one exchange.
+    public var rate: Double { 1 + (fit?.slope ?? 0) }
+
+    /// How good the estimate is; see ``Quality``.
+    public var quality: Quality {
+        Quality(
+            offsetStandardError: fit.map { Nanos($0.standardError.rounded()) } ?? .max,
+            rateStandardError: fit?.rateStandardError ?? .infinity,
+            sampleCount: window.count,
+            span: window.span,
+            minimumRoundTrip: window.count == 0 ? 0 : window.minimumRoundTrip,
+            minimumOneWayDelay: Nanos((fit?.halfGap ?? 0).rounded()),
+            accepted: acceptedCount, rejected: rejectedCount)
+    }
+
+    // MARK: - Window
+
+    private mutating func restart() {
+        window.removeAll()
+        fit = nil
+        lockLatched = false
+        inconsistentRun = 0
+    }
+
+    private mutating func refit() {
+        fit = window.fit(
+            priorSlope: fit?.slope ?? 0, priorBand: fit.map { max(20 * $0.rateStandardError, 2e-6) },
+            maximumSlope: configuration.maximumRateDeviation)
+    }
+}

@@ -1,0 +1,127 @@
+import TuttiTiming
+
+/// Says when a speaker sends its next Time request, and which replies still count.
+///
+/// States (chosen afresh at every ``poll(now:quality:isLocked:)`` from the estimator's figures):
+/// *burst* while the estimator is not locked — a request every ``Configuration/burstInterval``
+/// so a lock comes within a second even with 5 ms jitter (a minimum of n delays improves like
+/// 1/n, so the burst buys precision fast; 100 requests of 34 bytes is nothing); *settling*
+/// while locked but the offset's standard error is above ``Configuration/fineStandardError`` —
+/// every ``Configuration/settleInterval``; *steady* afterwards — every
+/// ``Configuration/steadyInterval``. The steady cadence (20 per second) is far faster than
+/// Snapcast's 1 s on purpose: the estimator's error shrinks like 1/n with the exchanges in its
+/// window. In the one-hour simulation with 5 ms mean jitter each way, 50 ms gives an
+/// inter-speaker p99 of 32–39 µs over six seeds, 100 ms gives 45–84 µs, 250 ms ~60 µs. 40
+/// messages of ~100 bytes a second cost little next to 1.5 Mbit/s of audio. A request unanswered after ``Configuration/lostAfter`` is
+/// counted lost and its id forgotten, so a late reply is ignored (it would be inflated anyway).
+/// When no reply has come for ``Configuration/staleAfter`` the schedule falls back to burst
+/// pacing until one does (the network or server is gone; reconnecting is the adapter's job).
+///
+/// Runs on the network side; pure, every instant is a parameter (local clock).
+public struct TimeSyncSchedule: Sendable {
+    /// Intervals and timeouts.
+    public struct Configuration: Hashable, Sendable {
+        /// Interval while not locked.
+        public var burstInterval: Nanos = 10 * .nanosPerMillisecond
+        /// Interval while locked but not yet fine.
+        public var settleInterval: Nanos = 20 * .nanosPerMillisecond
+        /// Interval once fine.
+        public var steadyInterval: Nanos = 50 * .nanosPerMillisecond
+        /// Offset standard error at or below which the cadence becomes steady.
+        public var fineStandardError: Nanos = 10_000
+        /// A request older than this is lost.
+        public var lostAfter: Nanos = 1 * .nanosPerSecond
+        /// With no reply for this long, pacing falls back to the burst interval.
+        public var staleAfter: Nanos = 5 * .nanosPerSecond
+        /// At most this many requests in flight; further sends wait (a dead link does not pile up).
+        public var maximumInFlight: Int = 32
+        /// Creates the default configuration.
+        public init() {}
+    }
+
+    /// What the adapter should do now.
+    public enum Action: Hashable, Sendable {
+        /// Send a Time request with this message id now (its t1 is the `now` of this poll).
+        case send(requestID: UInt16)
+        /// Nothing to send before this local time; poll again then (or when a reply arrives).
+        case wait(until: Nanos)
+    }
+
+    /// The pacing the schedule is in.
+    public enum Phase: Hashable, Sendable { case burst, settling, steady }
+
+    /// The configuration this schedule uses.
+    public let configuration: Configuration
+    /// Requests declared lost so far.
+    public private(set) var lostCount = 0
+    /// Requests sent so far.
+    public private(set) var sentCount = 0
+    /// The pacing chosen at the last poll.
+    public private(set) var phase: Phase = .burst
+    private var inFlight: [(id: UInt16, sentAt: Nanos)] = []
+    private var nextID: UInt16 = 1
+    private var lastSend: Nanos?
+    private var lastReply: Nanos?
+
+    /// Creates a schedule that will ask for a request at the first poll.
+    public init(configuration: Configuration = .init()) {
+        self.configuration = configuration
+    }
+
+    /// Decides whether to send now; expires lost requests first.
+    ///
+    /// - Parameters:
+    ///   - now: the local clock.
+    ///   - quality: the estimator's current figures (its offset standard error picks the phase).
+    ///   - isLocked: the estimator's lock.
+    public mutating func poll(now: Nanos, quality: ClockEstimator.Quality, isLocked: Bool) -> Action {
+        let expired = inFlight.filter { now - $0.sentAt >= configuration.lostAfter }.count
+        if expired > 0 {
+            lostCount += expired
+            inFlight.removeAll { now - $0.sentAt >= configuration.lostAfter }
+        }
+        let stale = lastReply.map { now - $0 >= configuration.staleAfter } ?? false
+        if !isLocked || stale {
+            phase = .burst
+        } else if quality.offsetStandardError > configuration.fineStandardError {
+            phase = .settling
+        } else {
+            phase = .steady
+        }
+        let interval = switch phase {
+        case .burst: configuration.burstInterval
+        case .settling: configuration.settleInterval
+        case .steady: configuration.steadyInterval
+        }
+        if let lastSend, now - lastSend < interval {
+            return .wait(until: lastSend + interval)
+        }
+        if inFlight.count >= configuration.maximumInFlight {
+            let oldest = inFlight.map(\.sentAt).min() ?? now
+            return .wait(until: oldest + configuration.lostAfter)
+        }
+        let id = nextID
+        nextID = nextID == .max ? 1 : nextID + 1
+        inFlight.append((id, now))
+        lastSend = now
+        sentCount += 1
+        return .send(requestID: id)
+    }
+
+    /// Matches a reply to its request; returns the request's send time (t1), or nil for an
+    /// unknown, duplicate or already-expired id (drop such a reply).
+    public mutating func replyReceived(requestID: UInt16, now: Nanos) -> Nanos? {
+        guard let index = inFlight.firstIndex(where: { $0.id == requestID }) else { return nil }
+        let sentAt = inFlight.remove(at: index).sentAt
+        lastReply = now
+        return sentAt
+    }
+
+    /// Forgets requests in flight and starts over with a burst (after a reconnect).
+    public mutating func reset() {
+        inFlight.removeAll()
+        lastSend = nil
+        lastReply = nil
+        phase = .burst
+    }
+}

@@ -1,0 +1,142 @@
+import Testing
+import TuttiTiming
+@testable import TuttiSync
+
+/// The estimator against synthetic exchanges whose truth is known.
+@Suite struct ClockEstimatorTests {
+    /// A server clock = true time; the local clock runs `ppm` fast from `offset`.
+    struct Link {
+        var offset: Nanos = 987_654_321_000
+        var ppm = 70.0
+        var random = SeededRandom(seed: 3)
+        var meanJitter = 5e6
+
+        func local(_ t: Nanos) -> Nanos { offset + t + Nanos((Double(t) * ppm * 1e-6).rounded()) }
+
+        mutating func exchange(at t: Nanos, up extraUp: Nanos = 0) -> (TimeExchange, arrival: Nanos) {
+            let up = 1_500_000 + Nanos(random.exponential(mean: meanJitter)) + extraUp
+            let down = 1_500_000 + Nanos(random.exponential(mean: meanJitter))
+            let t2 = t + up
+            let t3 = t2 + 40_000
+            let ta = t3 + down
+            return (TimeExchange(clientSent: local(t), serverReceived: t2, serverSent: t3, clientReceived: local(ta)), ta)
+        }
+    }
+
+    @Test func derivedQuantitiesFollowSnapcastsDefinitions() {
+        let e = TimeExchange(clientSent: 1_000, serverReceived: 5_300, serverSent: 5_400, clientReceived: 2_000)
+        #expect(e.clientToServer == 4_300)
+        #expect(e.serverToClient == -3_400)
+        #expect(e.roundTrip == 900)
+        #expect(e.midpointOffset == 3_850)
+        #expect(e.localMidpoint == 1_500)
+        #expect(e.isWellFormed)
+        let snap = TimeExchange(clientSent: 1_000, clientToServer: 4_300, serverSent: 5_400, clientReceived: 2_000)
+        #expect(snap == e)
+    }
+
+    @Test func symmetricExchangesGiveOffsetAndRateExactly() {
+        var estimator = ClockEstimator()
+        let link = Link(ppm: -42)
+        for i in 0..<100 {
+            let t = Nanos(i) * 100_000_000
+            let e = TimeExchange(
+                clientSent: link.local(t), serverReceived: t + 2_000_000, serverSent: t + 2_000_000,
+                clientReceived: link.local(t + 4_000_000))
+            #expect(estimator.add(e) == .accepted)
+        }
+        let now = link.local(10 * .nanosPerSecond)
+        let server = estimator.serverTime(atLocal: now)!
+        #expect(abs(server - 10 * .nanosPerSecond) < 1_000)
+        #expect(abs((1 / estimator.rate - 1) * 1e6 - -42) < 0.05)
+        #expect(abs(estimator.localTime(atServer: server)! - now) <= 1)
+        #expect(estimator.isLocked)
+    }
+
+    @Test func malformedAndInflatedExchangesAreRejected() {
+        var estimator = ClockEstimator()
+        #expect(
+            estimator.add(TimeExchange(clientSent: 10, serverReceived: 0, serverSent: 0, clientReceived: 5))
+                == .rejected(.malformed))
+        var link = Link()
+        for i in 0..<50 { _ = estimator.add(link.exchange(at: Nanos(i) * 10_000_000).0) }
+        let (spiked, _) = link.exchange(at: 600_000_000, up: 100_000_000)
+        guard case .rejected(.roundTripInflated) = estimator.add(spiked) else {
+            Issue.record("a 100 ms spike was not rejected")
+            return
+        }
+        #expect(estimator.quality.rejected >= 2)
+    }
+
+    /// With 5 ms mean jitter each way, a 10 ms burst locks within a second, and the error then
+    /// falls towards the reported standard error.
+    @Test func locksWithinASecondAndConvergesUnderJitter() {
+        var estimator = ClockEstimator()
+        var link = Link()
+        var lockedAt: Nanos?
+        var errors: [Double] = []
+        var t: Nanos = 0
+        while t < 120 * .nanosPerSecond {
+            let (e, arrival) = link.exchange(at: t)
+            _ = estimator.add(e)
+            if lockedAt == nil, estimator.isLocked { lockedAt = arrival }
+            if t > 60 * .nanosPerSecond { errors.append(abs(Double(estimator.serverTime(atLocal: e.clientReceived)! - arrival))) }
+            t += t < 10 * .nanosPerSecond ? 10_000_000 : 100_000_000
+        }
+        let spread = Spread(errors)
+        print("estimator alone: lock after \(Double(lockedAt ?? -1) / 1e6) ms; |error| 60–120 s \(spread); reported σ \(estimator.quality.offsetStandardError) ns; rate error \((1 / estimator.rate - 1) * 1e6 - 70) ppm")
+        #expect((lockedAt ?? .max) < .nanosPerSecond)
+        #expect(spread.p99 < 40_000)
+        #expect(abs((1 / estimator.rate - 1) * 1e6 - 70) < 0.5)
+    }
+
+    @Test func outOfOrderRepliesAreAccepted() {
+        var estimator = ClockEstimator()
+        var link = Link()
+        var batch = (0..<40).map { link.exchange(at: Nanos($0) * 10_000_000).0 }
+        batch.reverse()
+        for e in batch { _ = estimator.add(e) }
+        #expect(estimator.quality.accepted + estimator.quality.rejected == 40)
+        #expect(estimator.quality.sampleCount >= 30)
+        #expect(abs(estimator.serverTime(atLocal: link.local(400_000_000))! - 400_000_000) < 2_000_000)
+    }
+
+    @Test func aClockStepRestartsTheEstimator() {
+        var estimator = ClockEstimator()
+        var link = Link()
+        for i in 0..<300 { _ = estimator.add(link.exchange(at: Nanos(i) * 10_000_000).0) }
+        #expect(estimator.isLocked)
+        link.offset -= 5 * .nanosPerSecond  // the local clock stepped back 5 s (or a new server)
+        var dispositions: [ClockEstimator.Disposition] = []
+        for i in 300..<310 { dispositions.append(estimator.add(link.exchange(at: Nanos(i) * 10_000_000).0)) }
+        #expect(dispositions.prefix(2).allSatisfy { if case .rejected(.inconsistent) = $0 { true } else { false } })
+        #expect(dispositions[2] == .restarted)
+        let t: Nanos = 3_100_000_000
+        #expect(abs(estimator.serverTime(atLocal: link.local(t))! - t) < 5_000_000)
+    }
+
+    /// A rate that drifts by 1 ppm over 10 minutes (a warming crystal) is followed.
+    @Test func followsASlowRateChange() {
+        var estimator = ClockEstimator()
+        var random = SeededRandom(seed: 11)
+        var errors: [Double] = []
+        var t: Nanos = 0
+        // local(t) = t + 20 ppm·t + 1 ppm/600 s · t²/2
+        func local(_ t: Nanos) -> Nanos {
+            let s = Double(t) / 1e9
+            return 5_000_000_000 + t + Nanos((20e-6 * s + 0.5 * (1e-6 / 600) * s * s) * 1e9)
+        }
+        while t < 1200 * .nanosPerSecond {
+            let up = 1_500_000 + Nanos(random.exponential(mean: 5e6))
+            let down = 1_500_000 + Nanos(random.exponential(mean: 5e6))
+            let e = TimeExchange(clientSent: local(t), serverReceived: t + up, serverSent: t + up, clientReceived: local(t + up + down))
+            _ = estimator.add(e)
+            if t > 300 * .nanosPerSecond { errors.append(abs(Double(estimator.serverTime(atLocal: e.clientReceived)! - (t + up + down)))) }
+            t += 100_000_000
+        }
+        let spread = Spread(errors)
+        print("rate drifting 1 ppm / 10 min: |error| \(spread), final rate \((1 / estimator.rate - 1) * 1e6) ppm (true 22)")
+        #expect(spread.p99 < 50_000)
+        #expect(abs((1 / estimator.rate - 1) * 1e6 - 22) < 0.3)
+    }
+}
