@@ -23,6 +23,7 @@ let package = Package(
         .target(name: "TuttiAudio"),
         .target(name: "TuttiTiming"),
         .target(name: "TuttiSync", dependencies: ["TuttiTiming"]),
+        .target(name: "TuttiMeasure"),
 
         // Adapters.
         .target(
@@ -56,7 +57,7 @@ let package = Package(
         .target(
             name: "TuttiCLI",
             dependencies: [
-                "TuttiServer", "TuttiSpeaker", "TuttiSources", "TuttiAudio", "TuttiTiming",
+                "TuttiServer", "TuttiSpeaker", "TuttiSources", "TuttiAudio", "TuttiTiming", "TuttiHarness", "TuttiMeasure",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -65,11 +66,14 @@ let package = Package(
         ),
         .executableTarget(name: "tutti", dependencies: ["TuttiCLI"]),
 
+        // Runs and measures real processes: the demo, the benchmarks and the integration tests.
+        .target(name: "TuttiHarness"),
+
         // Helpers for tests that drive real processes and raw protocol peers.
         .target(
             name: "TuttiTestSupport",
             dependencies: [
-                "TuttiWire", "TuttiServer", "TuttiSources", .product(name: "NIOCore", package: "swift-nio"),
+                "TuttiHarness", "TuttiWire", "TuttiServer", "TuttiSources", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -88,6 +92,7 @@ let package = Package(
         .testTarget(name: "TuttiAudioTests", dependencies: ["TuttiAudio"]),
         .testTarget(name: "TuttiTimingTests", dependencies: ["TuttiTiming"]),
         .testTarget(name: "TuttiSyncTests", dependencies: ["TuttiSync", "TuttiTiming"]),
+        .testTarget(name: "TuttiMeasureTests", dependencies: ["TuttiMeasure"]),
         .testTarget(
             name: "TuttiSourcesTests",
             dependencies: ["TuttiSources", "TuttiAudio", "TuttiTiming", .product(name: "Logging", package: "swift-log")]

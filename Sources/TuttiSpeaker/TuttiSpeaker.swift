@@ -59,8 +59,13 @@ public final class TuttiSpeaker: Service, Sendable {
         } onGracefulShutdown: {
             current.closeAndForget()
         }
-        logger.info("shutting down")
         engine.stop()
+        let final = status.snapshot
+        logger.notice("""
+            final status: clock \(final.locked ? "locked" : "not locked"), server clock rate \(String(format: "%+.2f", final.ratePPM)) ppm \
+            relative to this speaker, offset uncertainty ±\(String(format: "%.1f", final.offsetErrorMicroseconds)) µs, \
+            \(final.exchanges) time exchanges, \(final.hardSyncs) hard syncs, \(final.underruns) underruns
+            """)
         try? await group.shutdownGracefully()
     }
 

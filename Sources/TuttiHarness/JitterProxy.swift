@@ -1,0 +1,176 @@
+import Foundation
+import Synchronization
+
+/// How a ``JitterProxy`` delays traffic: a base delay, exponentially distributed jitter, and
+/// rare long spikes — what a busy Wi-Fi link does to a TCP stream (a spike delays everything
+/// behind it, as TCP retransmission does).
+public struct JitterModel: Sendable, CustomStringConvertible {
+    public var baseNanoseconds: Int64
+    public var meanJitterNanoseconds: Int64
+    public var spikeProbability: Double
+    public var spikeNanoseconds: Int64
+
+    public init(baseMilliseconds: Double = 1, meanJitterMilliseconds: Double = 5, spikeProbability: Double = 0.01, spikeMilliseconds: Double = 100) {
+        baseNanoseconds = Int64(baseMilliseconds * 1e6)
+        meanJitterNanoseconds = Int64(meanJitterMilliseconds * 1e6)
+        self.spikeProbability = spikeProbability
+        spikeNanoseconds = Int64(spikeMilliseconds * 1e6)
+    }
+
+    /// No added delay at all.
+    public static let none = JitterModel(baseMilliseconds: 0, meanJitterMilliseconds: 0, spikeProbability: 0, spikeMilliseconds: 0)
+
+    func delay(_ random: inout SplitMix) -> Int64 {
+        var delay = baseNanoseconds
+        if meanJitterNanoseconds > 0 {
+            let u = max(1e-12, Double(random.next() >> 11) / Double(1 << 53))
+            delay += Int64(-log(u) * Double(meanJitterNanoseconds))
+        }
+        if spikeProbability > 0, Double(random.next() >> 11) / Double(1 << 53) < spikeProbability { delay += spikeNanoseconds }
+        return delay
+    }
+
+    public var description: String {
+        String(format: "%.1f ms + exp(%.1f ms), %.1f%% spikes of %.0f ms", Double(baseNanoseconds) / 1e6,
+               Double(meanJitterNanoseconds) / 1e6, spikeProbability * 100, Double(spikeNanoseconds) / 1e6)
+    }
+}
+
+/// A TCP relay on 127.0.0.1 that delays each direction of every connection by a ``JitterModel``,
+/// keeping byte order. `tc netem` is not available on these machines; this stands in for it.
+/// Each connection uses two threads; everything stops on ``stop()``.
+public final class JitterProxy: @unchecked Sendable {
+    /// The port speakers connect to.
+    public let port: Int
+    private let listener: Int32
+    private let upstreamPort: Int
+    private let model: JitterModel
+    private let seed: UInt64
+    private let stopped = Mutex(false)
+    private let sockets = Mutex<[Int32]>([])
+
+    public init(upstreamPort: Int, model: JitterModel, seed: UInt64) throws {
+        self.upstreamPort = upstreamPort
+        self.model = model
+        self.seed = seed
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        listener = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { [self] in acceptLoop() }
+    }
+
+    /// Closes the listener and every relayed connection.
+    public func stop() {
+        stopped.withLock { $0 = true }
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+        sockets.withLock { $0.forEach { shutdown($0, Int32(SHUT_RDWR)) } }
+    }
+
+    private var isStopped: Bool { stopped.withLock { $0 } }
+
+    private func acceptLoop() {
+        var connection: UInt64 = 0
+        while !isStopped {
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { if errno == EINTR { continue } else { return } }
+            let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = loopback(port: upstreamPort)
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else {
+                close(client)
+                close(upstream)
+                continue
+            }
+            var one: Int32 = 1
+            for fd in [client, upstream] { setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size)) }
+            sockets.withLock { $0 += [client, upstream] }
+            connection += 1
+            let up = seed &+ connection &* 2, down = seed &+ connection &* 2 &+ 1
+            Thread.detachNewThread { [self] in relay(from: client, to: upstream, seed: up) }
+            Thread.detachNewThread { [self] in relay(from: upstream, to: client, seed: down) }
+        }
+    }
+
+    /// Reads from `source` and writes each piece to `destination` once its delay has passed.
+    private func relay(from source: Int32, to destination: Int32, seed: UInt64) {
+        var random = SplitMix(seed: seed)
+        var pending: [(due: Int64, bytes: [UInt8])] = []
+        var lastDue: Int64 = 0
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        var open = true
+        defer {
+            shutdown(destination, Int32(SHUT_WR))
+        }
+        while open || !pending.isEmpty {
+            let now = monotonicNanos()
+            while let first = pending.first, first.due <= now {
+                guard writeAll(destination, first.bytes) else { return }
+                pending.removeFirst()
+            }
+            let wait = pending.first.map { max(0, Int32(($0.due - now) / 1_000_000)) } ?? 100
+            guard open else {
+                usleep(UInt32(max(100, min(wait, 100) * 1000)))
+                continue
+            }
+            var poller = pollfd(fd: source, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, min(wait, 100))
+            if ready > 0 {
+                let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
+                if count <= 0 {
+                    open = false
+                    continue
+                }
+                let due = max(lastDue, monotonicNanos() + model.delay(&random))
+                lastDue = due
+                pending.append((due, Array(buffer[0..<count])))
+            } else if isStopped {
+                return
+            }
+        }
+    }
+
+    private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if written < 0, errno == EINTR { continue }
+            if written <= 0 { return false }
+            offset += written
+        }
+        return true
+    }
+}
+
+func loopback(port: Int) -> sockaddr_in {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    return address
+}
+
+/// A small deterministic PRNG.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+
+/// CPU time and resident memory of a running process, read from /proc (Linux).
+public struct ProcessStats: Sendable {
+    /// User + system CPU time, in seconds.
+    public var cpuSeconds: Double
+    /// Resident set size, in bytes.
+    public var residentBytes: Int
+
+    /// Reads the figures of `pid`; nil when the process is gone or /proc is unavailable.
+    public static func read(pid: pid_t) -> ProcessStats? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let rssLine = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+        let kilobytes = rssLine.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
+        return ProcessStats(cpuSeconds: (user + system) / ticks, residentBytes: kilobytes * 1024)
+    }
+}
+
+/// The path of the running executable (to start more of itself: speakers for the demo).
+public func currentExecutablePath() -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    if count > 0 { return String(cString: Array(buffer[0..<count]) + [0]) }
+    return CommandLine.arguments[0]
+}

@@ -1,0 +1,41 @@
+import Testing
+@testable import TuttiSpeaker
+import TuttiWire
+
+@Suite struct SpeakerConfigurationTests {
+    @Test(arguments: [
+        ("kitchen.local", "kitchen.local", 1704),
+        ("10.0.0.2:1800", "10.0.0.2", 1800),
+        ("[::1]:1704", "::1", 1704),
+        ("[fe80::1]", "fe80::1", 1704),
+        ("::1", "::1", 1704),
+    ])
+    func serverAddressesParse(text: String, host: String, port: Int) throws {
+        let parsed = try #require(SpeakerConfiguration.parseServer(text))
+        #expect(parsed.host == host)
+        #expect(parsed.port == port)
+    }
+
+    @Test(arguments: ["", ":1704", "host:0", "host:70000", "host:abc", "[::1", "[::1]x"])
+    func badServerAddressesAreRefused(text: String) {
+        #expect(SpeakerConfiguration.parseServer(text) == nil)
+    }
+
+    @Test func helloIsStableAndDistinctPerSpeaker() {
+        let a = SpeakerConfiguration(host: "h", id: "den", instance: 2).hello()
+        let again = SpeakerConfiguration(host: "h", id: "den", instance: 2).hello()
+        let b = SpeakerConfiguration(host: "h", id: "patio").hello()
+        #expect(a == again)
+        #expect(a.mac != b.mac)
+        #expect(a.mac.hasPrefix("02:"))
+        #expect(a.clientID == "den#2")
+        #expect(a.protocolVersion == 2)
+    }
+
+    @Test func volumeCurve() {
+        #expect(PlaybackEngine.gain(volume: 100) == 1)
+        #expect(PlaybackEngine.gain(volume: 0) == 0)
+        #expect(abs(PlaybackEngine.gain(volume: 50) - 0.0316) < 0.001)  // −30 dB
+        #expect(PlaybackEngine.gain(volume: 90) > PlaybackEngine.gain(volume: 80))
+    }
+}
