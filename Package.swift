@@ -67,7 +67,7 @@ let package = Package(
         .executableTarget(name: "tutti", dependencies: ["TuttiCLI"]),
 
         // Runs and measures real processes: the demo, the benchmarks and the integration tests.
-        .target(name: "TuttiHarness"),
+        .target(name: "TuttiHarness", dependencies: ["TuttiTiming"]),
 
         // Helpers for tests that drive real processes and raw protocol peers.
         .target(
@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(
             name: "TuttiWireTests",
             dependencies: [
-                "TuttiWire", .product(name: "NIOCore", package: "swift-nio"),
+                "TuttiWire", "TuttiTiming", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],

@@ -5,7 +5,7 @@ public struct TuttiCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tutti",
         abstract: "Multi-room audio in sync: a Snapcast-compatible server and speakers.",
-        subcommands: [ServerCommand.self, SpeakerCommand.self, DemoCommand.self]
+        subcommands: [ServerCommand.self, SpeakerCommand.self, DemoCommand.self, BenchCommand.self]
     )
 
     public init() {}

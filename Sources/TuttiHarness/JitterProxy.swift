@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TuttiTiming
 
 /// How a ``JitterProxy`` delays traffic: a base delay, exponentially distributed jitter, and
 /// rare long spikes — what a busy Wi-Fi link does to a TCP stream (a spike delays everything
@@ -20,13 +21,10 @@ public struct JitterModel: Sendable, CustomStringConvertible {
     /// No added delay at all.
     public static let none = JitterModel(baseMilliseconds: 0, meanJitterMilliseconds: 0, spikeProbability: 0, spikeMilliseconds: 0)
 
-    func delay(_ random: inout SplitMix) -> Int64 {
+    func delay(_ random: inout SeededRandom) -> Int64 {
         var delay = baseNanoseconds
-        if meanJitterNanoseconds > 0 {
-            let u = max(1e-12, Double(random.next() >> 11) / Double(1 << 53))
-            delay += Int64(-log(u) * Double(meanJitterNanoseconds))
-        }
-        if spikeProbability > 0, Double(random.next() >> 11) / Double(1 << 53) < spikeProbability { delay += spikeNanoseconds }
+        if meanJitterNanoseconds > 0 { delay += Int64(random.exponential(mean: Double(meanJitterNanoseconds))) }
+        if spikeProbability > 0, random.chance(spikeProbability) { delay += spikeNanoseconds }
         return delay
     }
 
@@ -106,7 +104,7 @@ public final class JitterProxy: @unchecked Sendable {
 
     /// Reads from `source` and writes each piece to `destination` once its delay has passed.
     private func relay(from source: Int32, to destination: Int32, seed: UInt64) {
-        var random = SplitMix(seed: seed)
+        var random = SeededRandom(seed: seed)
         var pending: [(due: Int64, bytes: [UInt8])] = []
         var lastDue: Int64 = 0
         var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -160,17 +158,4 @@ func loopback(port: Int) -> sockaddr_in {
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     address.sin_port = UInt16(port).bigEndian
     return address
-}
-
-/// A small deterministic PRNG.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -1,3 +1,4 @@
+import TuttiTiming
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -9,12 +10,12 @@ import Darwin
 /// At 120 bpm it loops C – G – Am – F, one bar (2 s) per chord: a sustained pad of the triad
 /// (three harmonics per note, the left channel detuned a few cents down and the right up), a bass
 /// on beats 1 and 3, an eighth-note arpeggio panned left and right in turn, a kick on 1 and 3, a
-/// snare on 2 and 4 and a hi-hat on the off-beats. Noise comes from a seeded SplitMix64, so the
+/// snare on 2 and 4 and a hi-hat on the off-beats. Noise comes from a seeded SeededRandom, so the
 /// output is the same for the same rate and seed. Output peaks stay within -1...1.
 struct MusicSynthesizer {
     private let rate: Double
     private var frame: Int64 = 0
-    private var random: SplitMix64
+    private var random: SeededRandom
     /// Per pad note: phases for the left and right channel.
     private var padPhases = [(0.0, 0.0), (0.0, 0.0), (0.0, 0.0)]
     private var bassPhase = 0.0
@@ -35,7 +36,7 @@ struct MusicSynthesizer {
 
     init(rate: Double, seed: UInt64) {
         self.rate = rate
-        self.random = SplitMix64(seed: seed)
+        self.random = SeededRandom(seed: seed)
     }
 
     /// The next stereo frame, each channel within -1...1.
@@ -125,22 +126,7 @@ struct MusicSynthesizer {
     }
 }
 
-/// SplitMix64: a tiny, fast, seedable PRNG (not for cryptography).
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SeededRandom {
     /// Uniform in -1...1.
-    mutating func nextUnit() -> Double {
-        Double(next() >> 11) / Double(1 << 52) - 1
-    }
+    mutating func nextUnit() -> Double { 2 * unit() - 1 }
 }

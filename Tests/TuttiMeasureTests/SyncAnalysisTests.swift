@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 import TuttiMeasure
 
@@ -50,6 +49,22 @@ import TuttiMeasure
         let skew = try! #require(report.skew)
         #expect(abs(skew.p50 - 50) <= 5)
         #expect(skew.p99 <= 65)
+    }
+
+    @Test func aHeavilyLoadedHarnessCostsOnlyAFewMicroseconds() {
+        var players = Self.threePlayers(blockFrames: 960, pieceBytes: 8_192)
+        for index in players.indices {
+            players[index].jitterMeanNanoseconds = 80_000
+            players[index].spikeProbability = 0.08
+            players[index].spikeMaximumNanoseconds = 12e6
+        }
+        let report = Self.analyze(players)
+        for (player, result) in zip(players, report.players) {
+            let truth = SimulatedPlayer.truth(player.delayNanoseconds, among: players.map(\.delayNanoseconds))
+            let error = Self.errors(result, truth: truth)
+            print("loaded \(player.name): |error| p50 \(error.p50) p99 \(error.p99)")
+            #expect(error.p50 <= 5 && error.p99 <= 15, "\(player.name)")
+        }
     }
 
     /// The median signed deviation (µs) of `result` between `from` and `to` seconds.

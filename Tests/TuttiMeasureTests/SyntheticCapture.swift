@@ -107,6 +107,11 @@ struct SimulatedPlayer {
     var silent = false
     /// Bytes per harness read (65 536 or 8 192 in the real harness).
     var readPieceBytes = 65_536
+    /// Read delay: 10 µs plus an exponential of this mean, plus, with `spikeProbability`, a
+    /// uniform 1 ms…`spikeMaximum`.
+    var jitterMeanNanoseconds = 25_000.0
+    var spikeProbability = 0.02
+    var spikeMaximumNanoseconds = 5e6
     var seed: UInt64 = 1
 
     /// The harness's reads of this player's stdout.
@@ -141,8 +146,8 @@ struct SimulatedPlayer {
         var pending: [UInt8] = []
         for write in writes.indices {
             guard write >= written else { continue }
-            var wake = writes[write].time + 10_000 + random.exponential(mean: 25_000)
-            if random.unit() < 0.02 { wake += random.uniform(1e6...5e6) }
+            var wake = writes[write].time + 10_000 + random.exponential(mean: jitterMeanNanoseconds)
+            if random.unit() < spikeProbability { wake += random.uniform(1e6...spikeMaximumNanoseconds) }
             wake = max(wake, lastRead + 2_000)
             while written < writes.count, writes[written].time <= wake {
                 pending += writes[written].bytes

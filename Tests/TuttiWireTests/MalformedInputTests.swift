@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+import TuttiTiming
 @testable import TuttiWire
 
 /// Bad bytes from a peer throw a typed error naming the problem; they never trap.
@@ -95,7 +96,7 @@ import Testing
     }
 
     @Test func randomBytesNeverTrap() {
-        var generator = SplitMix64(seed: 0x7077_7469)
+        var generator = SeededRandom(seed: 0x7077_7469)
         for _ in 0..<2000 {
             let count = Int(generator.next() % 200)
             var bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
@@ -110,18 +111,5 @@ import Testing
             var buffer = ByteBuffer(bytes: bytes)
             _ = try? SnapFrameDecoder().next(from: &buffer)
         }
-    }
-}
-
-/// A small deterministic PRNG for reproducible fuzz-style tests.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,0 +1,281 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Synchronization
+import TuttiHarness
+import TuttiMeasure
+import TuttiServer
+import TuttiSources
+import TuttiTiming
+
+/// `tutti bench sync`: how closely real speaker processes play together, Tutti beside Snapcast.
+///
+/// Groups run one after another in one invocation, each through its own jitter proxies:
+/// Tutti speakers from `tutti server`; real snapclients from `tutti server` (when installed);
+/// Tutti speakers from a real `snapserver` (when installed). Tutti speakers get independent
+/// simulated clocks (`--clock-*`); snapclients get theirs from libfaketime when it is
+/// installed. Skew is measured outside the players, from what they emit.
+struct SyncBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sync", abstract: "Inter-speaker skew, join time, CPU and memory.")
+
+    @Option(name: .long, help: "Speakers per group.")
+    var speakers: Int = 4
+
+    @Option(name: .long, help: "Seconds each group plays.")
+    var seconds: Double = 30
+
+    @Option(name: .customLong("settle-s"), help: "Seconds left out of the skew statistics at the start.")
+    var settleSeconds: Double = 10
+
+    @Option(name: .customLong("drift-ppm"), help: "Largest clock rate error; speakers spread over ±this.")
+    var driftPPM: Double = 100
+
+    @Option(name: .customLong("jitter-ms"), help: "Mean of the exponential network jitter each way.")
+    var jitterMs: Double = 5
+
+    @Option(name: .customLong("spike-percent"), help: "Share of packets delayed by an extra 100 ms.")
+    var spikePercent: Double = 1
+
+    @Option(name: .long, help: "Groups to run: tutti, snapclient, snapserver (comma-separated).")
+    var groups: String = "tutti,snapclient,snapserver"
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard (2...8).contains(speakers) else { throw ValidationError("--speakers must be 2...8") }
+        guard seconds >= settleSeconds + 5 else { throw ValidationError("--seconds must exceed --settle-s by at least 5") }
+    }
+
+    struct GroupResult {
+        var name: String
+        var report: SyncReport
+        var joinMilliseconds: Double?
+        var cpuPercent: [Double]
+        var residentMB: [Double]
+        var note: String
+    }
+
+    var jitter: JitterModel { JitterModel(baseMilliseconds: 1, meanJitterMilliseconds: jitterMs, spikeProbability: spikePercent / 100, spikeMilliseconds: 100) }
+
+    /// Clock errors spread evenly over ±drift, with offsets of a few seconds.
+    func clock(_ index: Int) -> (offset: Double, ppm: Double) {
+        let ppm = speakers == 1 ? driftPPM : -driftPPM + 2 * driftPPM * Double(index) / Double(speakers - 1)
+        return (Double(index % 3) * 1.7 - 1.3, ppm.rounded())
+    }
+
+    func run() async throws {
+        let logger = logging.makeLogger(label: "tutti.bench", fallback: .error)
+        let wanted = Set(groups.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        say("tutti bench sync: \(speakers) speakers per group, clocks within ±\(Int(driftPPM)) ppm, network \(jitter), \(Int(seconds)) s per group (first \(Int(settleSeconds)) s settle)")
+        var results: [GroupResult] = []
+        if wanted.contains("tutti") { results.append(try await tuttiGroup(logger: logger)) }
+        if wanted.contains("snapclient") {
+            if let snapclient = which("snapclient") { results.append(try await snapclientGroup(path: snapclient, logger: logger)) }
+            else { say("  (snapclient not installed: apt-get install snapclient — group skipped)") }
+        }
+        if wanted.contains("snapserver") {
+            if let snapserver = which("snapserver") { results.append(try await snapserverGroup(path: snapserver)) }
+            else { say("  (snapserver not installed: apt-get install snapserver — group skipped)") }
+        }
+        say("")
+        say(Self.table(results))
+        for result in results {
+            say("\n\(result.name) (steady speakers; the joiner is timed separately):\n\(result.report.textTable())")
+        }
+    }
+
+    // MARK: groups
+
+    private func tuttiGroup(logger: Logger) async throws -> GroupResult {
+        say("▶ Tutti speakers ← tutti server")
+        let fleet = SpeakerFleet()
+        let proxies = Mutex<[JitterProxy]>([])
+        let startedAt = monotonicNanos()
+        var joinedAt: Int64 = 0
+        try await withInProcessServer(musicServer(), logger: logger) { port in
+            for index in 0..<speakers {
+                let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: UInt64(index) + 1)
+                proxies.withLock { $0.append(proxy) }
+                let clock = clock(index)
+                try fleet.startTuttiSpeaker(name: "tutti-\(index + 1)", port: proxy.port, instance: index + 1, offsetSeconds: clock.offset, driftPPM: clock.ppm)
+            }
+            try await Task.sleep(for: .seconds(settleSeconds))
+            // One more speaker joins the playing group: how long until it is in sync?
+            let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: 99)
+            proxies.withLock { $0.append(proxy) }
+            try fleet.startTuttiSpeaker(name: "tutti-join", port: proxy.port, instance: speakers + 1, offsetSeconds: 0.7, driftPPM: -driftPPM / 2)
+            try await Task.sleep(for: .seconds(seconds - settleSeconds))
+            fleet.sampleStats()
+            fleet.stopAll()
+        }
+        proxies.withLock { $0.forEach { $0.stop() } }
+        joinedAt = fleet.members.last?.startedAt ?? 0
+        return finish("Tutti speakers ← tutti server", fleet: fleet, startedAt: startedAt, joiner: "tutti-join", joinedAt: joinedAt,
+                      note: "clocks ±\(Int(driftPPM)) ppm via --clock-*")
+    }
+
+    private func snapclientGroup(path: String, logger: Logger) async throws -> GroupResult {
+        say("▶ snapclient ← tutti server")
+        let fleet = SpeakerFleet()
+        let proxies = Mutex<[JitterProxy]>([])
+        let faketime = Self.faketimeLibrary()
+        let startedAt = monotonicNanos()
+        try await withInProcessServer(musicServer(), logger: logger) { port in
+            for index in 0..<speakers {
+                let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: UInt64(index) + 11)
+                proxies.withLock { $0.append(proxy) }
+                let ppm = clock(index).ppm
+                var environment: [String: String] = [:]
+                if let faketime {
+                    environment = ["LD_PRELOAD": faketime, "FAKETIME": String(format: "+0 x%.6f", 1 + ppm / 1e6)]
+                }
+                try fleet.startSnapclient(path: path, name: "snapclient-\(index + 1)", port: proxy.port, instance: index + 1,
+                                          environment: environment, driftPPM: faketime == nil ? nil : ppm)
+            }
+            try await Task.sleep(for: .seconds(settleSeconds))
+            let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: 98)
+            proxies.withLock { $0.append(proxy) }
+            try fleet.startSnapclient(path: path, name: "snapclient-join", port: proxy.port, instance: speakers + 1)
+            try await Task.sleep(for: .seconds(seconds - settleSeconds))
+            fleet.sampleStats()
+            fleet.stopAll()
+        }
+        proxies.withLock { $0.forEach { $0.stop() } }
+        return finish("snapclient ← tutti server", fleet: fleet, startedAt: startedAt, joiner: "snapclient-join",
+                      joinedAt: fleet.members.last?.startedAt ?? 0,
+                      note: faketime == nil ? "no clock error (libfaketime not installed: apt-get install faketime)" : "clocks ±\(Int(driftPPM)) ppm via libfaketime")
+    }
+
+    private func snapserverGroup(path: String) async throws -> GroupResult {
+        say("▶ Tutti speakers ← snapserver")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tutti-bench-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: "\(directory)/data", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = freeLoopbackPort()
+        let fifo = "\(directory)/fifo"
+        try """
+            [server]
+            datadir = \(directory)/data
+            [stream]
+            port = \(port)
+            source = pipe://\(fifo)?name=default&sampleformat=48000:16:2&codec=pcm
+            buffer = 1000
+            [tcp]
+            enabled = false
+            [http]
+            enabled = false
+            """.write(toFile: "\(directory)/server.ini", atomically: true, encoding: .utf8)
+        let server = try ChildProcess(path, ["-c", "\(directory)/server.ini"])
+        defer { server.stop() }
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: fifo) { try await Task.sleep(for: .milliseconds(50)) }
+        let feeder = MusicFeeder(path: fifo)
+        defer { feeder.stop() }
+        try await Task.sleep(for: .milliseconds(500))
+
+        let fleet = SpeakerFleet()
+        var proxies: [JitterProxy] = []
+        let startedAt = monotonicNanos()
+        for index in 0..<speakers {
+            let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: UInt64(index) + 21)
+            proxies.append(proxy)
+            let clock = clock(index)
+            try fleet.startTuttiSpeaker(name: "tutti-\(index + 1)", port: proxy.port, instance: index + 1, offsetSeconds: clock.offset, driftPPM: clock.ppm)
+        }
+        try await Task.sleep(for: .seconds(settleSeconds))
+        let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: 97)
+        proxies.append(proxy)
+        try fleet.startTuttiSpeaker(name: "tutti-join", port: proxy.port, instance: speakers + 1, offsetSeconds: 0.7, driftPPM: -driftPPM / 2)
+        try await Task.sleep(for: .seconds(seconds - settleSeconds))
+        fleet.sampleStats()
+        fleet.stopAll()
+        proxies.forEach { $0.stop() }
+        return finish("Tutti speakers ← snapserver", fleet: fleet, startedAt: startedAt, joiner: "tutti-join",
+                      joinedAt: fleet.members.last?.startedAt ?? 0, note: "clocks ±\(Int(driftPPM)) ppm via --clock-*")
+    }
+
+    private func musicServer() throws -> ServerConfiguration {
+        ServerConfiguration(sources: [try SourceURI(parsing: "tone://?name=music&kind=music")], bufferMs: 1000, bindAddress: "127.0.0.1", streamPort: 0)
+    }
+
+    /// Analyzes a group: skew among the steady speakers after settling, and the joiner's time to sync.
+    private func finish(_ name: String, fleet: SpeakerFleet, startedAt: Int64, joiner: String, joinedAt: Int64, note: String) -> GroupResult {
+        let captures = fleet.captures()
+        let settle = startedAt + Int64(settleSeconds * 1e9)
+        // Skew among the speakers that played from the start; the joiner is judged on its own.
+        let report = SyncAnalysis.analyze(captures.filter { $0.name != joiner }, startedAt: startedAt, settleAfter: settle)
+        let withJoiner = SyncAnalysis.analyze(captures, startedAt: startedAt, settleAfter: settle)
+        let join = withJoiner.players.first { $0.name == joiner }?.inSyncNanoseconds.map { Double($0 - (joinedAt - startedAt)) / 1e6 }
+        let elapsed = Double(monotonicNanos() - startedAt) / 1e9
+        let steady = fleet.members.filter { $0.name != joiner }
+        return GroupResult(
+            name: name, report: report, joinMilliseconds: join,
+            cpuPercent: steady.compactMap { $0.stats.map { 100 * $0.cpuSeconds / elapsed } },
+            residentMB: steady.compactMap { $0.stats.map { Double($0.residentBytes) / 1_048_576 } }, note: note)
+    }
+
+    static func table(_ results: [GroupResult]) -> String {
+        var lines = [
+            "| group | skew p50 µs | skew p99 µs | skew max µs | join → in sync (ms) | CPU % per speaker | RSS MB per speaker | clocks |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for result in results {
+            let skew = result.report.skew
+            func f(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "–" }
+            func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
+            lines.append("| \(result.name) | \(f(skew?.p50)) | \(f(skew?.p99)) | \(f(skew?.max)) | \(f(result.joinMilliseconds)) | \(f(mean(result.cpuPercent))) | \(f(mean(result.residentMB))) | \(result.note) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func faketimeLibrary() -> String? {
+        ["/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1", "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1"]
+            .first { FileManager.default.fileExists(atPath: $0) }
+    }
+}
+
+/// The absolute path of an executable on PATH, or nil.
+func which(_ name: String) -> String? {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+}
+
+/// A TCP port on 127.0.0.1 that is free right now.
+func freeLoopbackPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Writes the built-in music signal into a FIFO; the reader (snapserver) paces it.
+final class MusicFeeder: Sendable {
+    private let stopped = Mutex(false)
+
+    init(path: String) {
+        signal(SIGPIPE, SIG_IGN)
+        Thread.detachNewThread { [self] in
+            let source = SignalSource(kind: .music, format: .cd48k)
+            let fd = open(path, O_WRONLY)
+            guard fd >= 0 else { return }
+            defer { close(fd) }
+            var block = [UInt8](repeating: 0, count: 3840)
+            while !stopped.withLock({ $0 }) {
+                let read = block.withUnsafeMutableBytes { try? source.read(into: $0, timeoutNanoseconds: 0) }
+                guard case .bytes(let count) = read else { return }
+                var offset = 0
+                while offset < count {
+                    let written = block[offset..<count].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                    if written <= 0 { return }
+                    offset += written
+                }
+            }
+        }
+    }
+
+    func stop() { stopped.withLock { $0 = true } }
+}
