@@ -24,8 +24,10 @@ let package = Package(
         .target(name: "TuttiTiming"),
         .target(name: "TuttiSync", dependencies: ["TuttiTiming"]),
         .target(name: "TuttiMeasure"),
+        .target(name: "TuttiFLAC", dependencies: ["TuttiAudio"]),
 
         // Adapters.
+        .target(name: "TuttiOpus", dependencies: ["TuttiAudio"]),  // libopus through dlopen
         .target(
             name: "TuttiSources",
             dependencies: ["TuttiAudio", "TuttiTiming", .product(name: "Logging", package: "swift-log")]
@@ -37,7 +39,7 @@ let package = Package(
         .target(
             name: "TuttiServer",
             dependencies: [
-                "TuttiWire", "TuttiAudio", "TuttiTiming", "TuttiSources",
+                "TuttiWire", "TuttiAudio", "TuttiTiming", "TuttiSources", "TuttiFLAC", "TuttiOpus",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -47,7 +49,7 @@ let package = Package(
         .target(
             name: "TuttiSpeaker",
             dependencies: [
-                "TuttiWire", "TuttiAudio", "TuttiTiming", "TuttiSync", "TuttiOutputs",
+                "TuttiWire", "TuttiAudio", "TuttiTiming", "TuttiSync", "TuttiOutputs", "TuttiFLAC", "TuttiOpus",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,6 +95,8 @@ let package = Package(
         .testTarget(name: "TuttiTimingTests", dependencies: ["TuttiTiming"]),
         .testTarget(name: "TuttiSyncTests", dependencies: ["TuttiSync", "TuttiTiming"]),
         .testTarget(name: "TuttiMeasureTests", dependencies: ["TuttiMeasure"]),
+        .testTarget(name: "TuttiFLACTests", dependencies: ["TuttiFLAC", "TuttiAudio"]),
+        .testTarget(name: "TuttiOpusTests", dependencies: ["TuttiOpus", "TuttiAudio"]),
         .testTarget(
             name: "TuttiSourcesTests",
             dependencies: ["TuttiSources", "TuttiAudio", "TuttiTiming", .product(name: "Logging", package: "swift-log")]
@@ -104,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "TuttiSpeakerTests",
             dependencies: [
-                "TuttiSpeaker", "TuttiServer", "TuttiWire", "TuttiAudio", "TuttiSync", "TuttiCLI", "TuttiTestSupport",
+                "TuttiSpeaker", "TuttiServer", "TuttiWire", "TuttiAudio", "TuttiSync", "TuttiCLI", "TuttiTestSupport", "TuttiFLAC",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

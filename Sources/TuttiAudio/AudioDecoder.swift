@@ -12,24 +12,17 @@ public protocol AudioDecoder: Sendable {
 /// Why a codec header or chunk could not be decoded.
 public enum DecoderError: Error, Equatable, CustomStringConvertible {
     case unsupportedCodec(String)
+    /// The codec is known but a library it needs could not be loaded; the text says which package.
+    case libraryUnavailable(codec: String, reason: String)
     case badHeader(String)
     case badChunk(String)
 
     public var description: String {
         switch self {
-        case .unsupportedCodec(let name): "codec '\(name)' is not supported (pcm is; flac and opus are coming)"
+        case .unsupportedCodec(let name): "codec '\(name)' is not supported (pcm, flac and opus are)"
+        case .libraryUnavailable(let codec, let reason): "cannot decode \(codec): \(reason)"
         case .badHeader(let why): "bad codec header: \(why)"
         case .badChunk(let why): "bad chunk: \(why)"
-        }
-    }
-}
-
-/// Makes the decoder a CodecHeader names.
-public enum AudioDecoders {
-    public static func make(codec: String, header: [UInt8]) throws(DecoderError) -> any AudioDecoder {
-        switch codec {
-        case "pcm": try PCMDecoder(header: header)
-        default: throw .unsupportedCodec(codec)
         }
     }
 }

@@ -57,8 +57,10 @@ public struct ServerConfiguration: Sendable, Equatable {
         for source in sources where !seen.insert(source.name).inserted {
             problems.append("two streams are named '\(source.name)'")
         }
-        for source in sources where source.codec != "pcm" {
-            problems.append("stream '\(source.name)': codec '\(source.codec)' is not available yet (only pcm)")
+        for source in sources {
+            if let problem = StreamEncoders.problem(codec: source.codec, format: source.format) {
+                problems.append("stream '\(source.name)': \(problem)")
+            }
         }
         if !(20...10_000).contains(bufferMs) { problems.append("buffer \(bufferMs) ms is outside 20...10000") }
         for (name, port) in [("stream", streamPort), ("control", controlPort), ("http", httpPort)] where !(0...65_535).contains(port) {

@@ -35,12 +35,25 @@ public final class TuttiServer: Service, Sendable {
         guard problems.isEmpty else { throw ServerError.invalidConfiguration(problems) }
         try prepareDataDirectory()
         let sources = try openSources()
+        let encoders: [any AudioEncoder]
+        do {
+            encoders = try zip(configuration.sources, sources).map { uri, source in
+                // A file's own format is known only now that it is open.
+                if let problem = StreamEncoders.problem(codec: uri.codec, format: source.format) {
+                    throw ServerError.sourceFailed(name: uri.name, reason: problem)
+                }
+                return try StreamEncoders.make(codec: uri.codec, format: source.format)
+            }
+        } catch {
+            sources.forEach { $0.close() }
+            throw error as? ServerError ?? ServerError.sourceFailed(name: "?", reason: "\(error)")
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         let core = ServerCore(eventLoop: loop, bufferMs: configuration.bufferMs, speakers: configuration.speakers, logger: logger)
         let readers = try await loop.submit { [configuration, logger, clock] in
-            zip(configuration.sources, sources).map { uri, source in
-                let encoder = PCMEncoder(format: source.format)
+            zip(zip(configuration.sources, sources), encoders).map { pair, encoder in
+                let (uri, source) = pair
                 let stream = AudioStream(
                     name: uri.name, format: source.format, codecName: encoder.codecName, codecHeader: encoder.header,
                     bufferMs: configuration.bufferMs, eventLoop: loop)

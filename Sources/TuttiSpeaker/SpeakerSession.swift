@@ -87,7 +87,7 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
 
     private func codecHeader(_ header: CodecHeader) {
         do {
-            let made = try AudioDecoders.make(codec: header.codec, header: Array(header.payload.readableBytesView))
+            let made = try StreamDecoders.make(codec: header.codec, header: Array(header.payload.readableBytesView))
             decoder = made
             logger.info("stream: \(header.codec) \(made.format)")
             mailbox.post(format: made.format)

@@ -32,6 +32,8 @@ public enum PlaybackCheck {
         /// Source position of the block's first frame (fractional).
         public var sourcePosition: Double
         public var snr: Double
+        /// Output level relative to the source's, in dB (tone channel).
+        public var levelDB: Double
     }
 
     public struct Result: Sendable, CustomStringConvertible {
@@ -41,20 +43,26 @@ public enum PlaybackCheck {
         public var bitExact = false
         public var blocks: [Block] = []
         public var minimumSNR: Double { blocks.map(\.snr).min() ?? 0 }
+        /// The median SNR over blocks (for lossy codecs, whose worst block says little).
+        public var medianSNR: Double { blocks.map(\.snr).sorted().dropFirst(blocks.count / 2).first ?? 0 }
+        /// Largest level difference from the source over blocks, in dB.
+        public var largestLevelError: Double { blocks.map { abs($0.levelDB) }.max() ?? 0 }
         /// Largest change of alignment between consecutive blocks beyond their nominal spacing
         /// (frames): a gap, skip or repeat shows as ≥ 1.
         public var largestJump: Double {
             zip(blocks, blocks.dropFirst()).map { abs(($1.sourcePosition - $0.sourcePosition) - Double($1.start - $0.start)) }.max() ?? 0
         }
         public var description: String {
-            String(format: "silence %d, signal %d frames, bit-exact %@, %d blocks, min SNR %.1f dB, largest jump %.3f frames",
-                   leadingSilence, signalFrames, bitExact ? "yes" : "no", blocks.count, minimumSNR, largestJump)
+            String(format: "silence %d, signal %d frames, bit-exact %@, %d blocks, SNR min %.1f / median %.1f dB, level error ≤ %.2f dB, largest jump %.3f frames",
+                   leadingSilence, signalFrames, bitExact ? "yes" : "no", blocks.count, minimumSNR, medianSNR, largestLevelError, largestJump)
         }
     }
 
     /// Analyzes s16 stereo `output`. Blocks of `blockFrames` are checked every `blockFrames`;
     /// the first `skipFrames` of signal (start-up, fade-in) are left out of the SNR blocks.
-    public static func analyze(_ output: [UInt8], blockFrames: Int = 2400, skipFrames: Int = 4800) -> Result {
+    ///   - coarseSearch: when the counting channel is only approximate (a lossy codec), the
+    ///     integer offset is searched within ±this many frames on the tone channel.
+    public static func analyze(_ output: [UInt8], blockFrames: Int = 2400, skipFrames: Int = 4800, coarseSearch: Int = 0) -> Result {
         var result = Result()
         let frames = output.count / 4
         var left = [Int16](repeating: 0, count: frames), right = [Int16](repeating: 0, count: frames)
@@ -75,9 +83,20 @@ public enum PlaybackCheck {
             return left[i] == source.left && right[i] == source.right
         }
         var start = first + skipFrames
+        var tracked: Int?
         while start + blockFrames <= frames {
-            let coarse = Double(nearestSourceOffset(guess: Int(UInt16(bitPattern: left[start])) - start, left: left, at: start))
-            let block = fit(right: right, start: start, count: blockFrames, coarseOffset: coarse)
+            var coarse = nearestSourceOffset(guess: Int(UInt16(bitPattern: left[start])) - start, left: left, at: start)
+            if coarseSearch > 0 {
+                // Lossy: search around the previous block's offset (or the counter's hint) on the tone.
+                let center = tracked ?? coarse
+                let radius = tracked == nil ? coarseSearch : 4
+                coarse = (center - radius...center + radius).min { a, b in
+                    integerError(right: right, start: start, count: min(blockFrames, 960), offset: a)
+                        < integerError(right: right, start: start, count: min(blockFrames, 960), offset: b)
+                } ?? coarse
+                tracked = coarse
+            }
+            let block = fit(right: right, start: start, count: blockFrames, coarseOffset: Double(coarse))
             result.blocks.append(block)
             start += blockFrames
         }
@@ -131,7 +150,19 @@ public enum PlaybackCheck {
         }
         let (error, signal) = residual(p0, rate)
         let snr = error == 0 ? 200 : 10 * log10(signal / error)
-        return Block(start: start, sourcePosition: Double(start) + coarseOffset + p0, snr: snr)
+        var power = 0.0
+        for k in 0..<count { power += Double(right[start + k]) * Double(right[start + k]) }
+        let level = signal > 0 && power > 0 ? 10 * log10(power / signal) : -200
+        return Block(start: start, sourcePosition: Double(start) + coarseOffset + p0, snr: snr, levelDB: level)
+    }
+
+    private static func integerError(right: [Int16], start: Int, count: Int, offset: Int) -> Double {
+        var error = 0.0
+        for k in 0..<count {
+            let difference = Double(right[start + k]) - tone(at: Double(start + k + offset))
+            error += difference * difference
+        }
+        return error
     }
 
     private static func tone(at position: Double) -> Double {

@@ -58,4 +58,43 @@ struct SnapclientPlaybackTests {
             print("steady vs revived snapclient: \(skew)")
         }
     }
+
+    /// One snapclient playing a pipe stream of `codec` fed with `signal` for `seconds`.
+    private func playThroughSnapclient(codec: String, signal: @escaping @Sendable (Range<Int>) -> [UInt8], seconds: Double) throws -> ChildProcess {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let fifo = "\(directory.path)/fifo"
+        let port = freePort()
+        let server = try ChildProcess(Peers.tutti!, [
+            "server", "--source", "pipe://\(fifo)?name=default&codec=\(codec)", "--bind", "127.0.0.1", "--stream-port", "\(port)",
+        ])
+        defer { server.stop() }
+        try #require(waitUntil(seconds: 10) { server.errorText.contains("serving") }, "server did not start: \(server.errorText)")
+        let writer = FIFOWriter(path: fifo, totalFrames: 48_000 * 60, signal: signal)
+        defer { writer.stop() }
+        let client = try ChildProcess(Peers.snapclient!, [
+            "-h", "127.0.0.1", "-p", "\(port)", "--hostID", "codec-\(codec)", "--player", "file:filename=stdout",
+            "--logsink", "stderr", "--logfilter", "*:info",
+        ])
+        Thread.sleep(forTimeInterval: seconds)
+        client.stop()
+        return client
+    }
+
+    @Test func snapclientPlaysTuttisFLACStreamBitExactly() throws {
+        let client = try playThroughSnapclient(codec: "flac", signal: CounterSignal.bytes(frames:), seconds: 4)
+        let run = CounterSignal.analyze(client.output)
+        print("snapclient, FLAC from tutti server: \(run)")
+        #expect(run.firstBreak == nil, "\(run)\n\(client.errorText.suffix(2000))")
+        #expect(run.signalFrames >= 48_000 * 2, "\(run)\n\(client.errorText.suffix(2000))")
+    }
+
+    @Test func snapclientPlaysTuttisOpusStreamAligned() throws {
+        let client = try playThroughSnapclient(codec: "opus", signal: RampToneSignal.bytes(frames:), seconds: 4)
+        let result = PlaybackCheck.analyze(client.output, skipFrames: 24_000, coarseSearch: 400)
+        print("snapclient, Opus from tutti server: \(result)")
+        #expect(result.blocks.count >= 10, "\(result)\n\(client.errorText.suffix(2000))")
+        #expect(result.medianSNR >= 25, "\(result)")
+        #expect(result.largestLevelError < 1, "\(result)")
+    }
 }
