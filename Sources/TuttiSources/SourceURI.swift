@@ -144,7 +144,8 @@ public struct SourceURI: Equatable, Sendable, CustomStringConvertible {
         if case .signal(_, let frequency, _) = kind, frequency * 2 >= Double(rate) {
             throw .badURI("freq \(frequency) is not below half the sample rate \(rate)")
         }
-        let codecText = take("codec") ?? "pcm"
+        // FLAC by default, as Snapcast does, where FLAC can carry the format (16/24-bit).
+        let codecText = take("codec") ?? ([16, 24].contains((explicitFormat ?? .cd48k).bits) ? "flac" : "pcm")
         guard !codecText.isEmpty else { throw .badURI("codec must not be empty") }
         let chunkMilliseconds = try Self.number(take("chunk_ms") ?? "20", key: "chunk_ms", in: 10...100, integer: true)
         let nameText = take("name") ?? defaultName

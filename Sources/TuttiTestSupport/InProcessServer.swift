@@ -6,7 +6,7 @@ import TuttiSources
 /// Runs a `TuttiServer` in this process on an OS-chosen port for the duration of `body`,
 /// capturing its log, then shuts it down gracefully.
 public func withServer<T: Sendable>(
-    sources: [String] = ["tone://?name=default&freq=440"],
+    sources: [String] = ["tone://?name=default&freq=440&codec=pcm"],
     bufferMs: Int = 1000,
     speakers: [String: ServerConfiguration.SpeakerSettings] = [:],
     _ body: @Sendable (_ port: Int, _ log: LogCapture) async throws -> T

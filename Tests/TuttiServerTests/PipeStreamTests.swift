@@ -10,7 +10,7 @@ import TuttiWire
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let fifo = "\(directory.path)/fifo"
-        try await withServer(sources: ["pipe://\(fifo)?name=default"]) { port, log in
+        try await withServer(sources: ["pipe://\(fifo)?name=default&codec=pcm"]) { port, log in
             let speaker = try RawSpeaker(port: port)
             speaker.hello(id: "listener")
             var writer = FIFOWriter(path: fifo, totalFrames: 48_000)  // one second, then the writer closes

@@ -70,7 +70,7 @@ import TuttiWire
     }
 
     @Test func speakerMappedInTheConfigPlaysItsStream() async throws {
-        let sources = ["tone://?name=default&freq=440", "tone://?name=jazz&freq=220&sampleformat=44100:16:1"]
+        let sources = ["tone://?name=default&freq=440&codec=pcm", "tone://?name=jazz&freq=220&sampleformat=44100:16:1&codec=pcm"]
         try await withServer(sources: sources, speakers: ["den": .init(stream: "jazz", volume: 40)]) { port, _ in
             let den = try RawSpeaker(port: port)
             den.hello(id: "den")

@@ -9,7 +9,7 @@ struct SourceURITests {
         var kind: SourceURI.Kind
         var name: String
         var format: SampleFormat? = nil
-        var codec = "pcm"
+        var codec = "flac"
         var chunkMilliseconds = 20
         var options: [String: String] = [:]
         var testDescription: String { uri }
