@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "TuttiCLI",
             dependencies: [
-                "TuttiServer", "TuttiSpeaker", "TuttiSources", "TuttiAudio", "TuttiTiming", "TuttiHarness", "TuttiMeasure",
+                "TuttiServer", "TuttiSpeaker", "TuttiSources", "TuttiAudio", "TuttiTiming", "TuttiHarness", "TuttiMeasure", "TuttiFLAC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
