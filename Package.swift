@@ -94,9 +94,9 @@ let package = Package(
         .testTarget(name: "TuttiAudioTests", dependencies: ["TuttiAudio"]),
         .testTarget(name: "TuttiTimingTests", dependencies: ["TuttiTiming"]),
         .testTarget(name: "TuttiSyncTests", dependencies: ["TuttiSync", "TuttiTiming"]),
-        .testTarget(name: "TuttiMeasureTests", dependencies: ["TuttiMeasure"]),
-        .testTarget(name: "TuttiFLACTests", dependencies: ["TuttiFLAC", "TuttiAudio"]),
-        .testTarget(name: "TuttiOpusTests", dependencies: ["TuttiOpus", "TuttiAudio"]),
+        .testTarget(name: "TuttiMeasureTests", dependencies: ["TuttiMeasure", "TuttiTiming"]),
+        .testTarget(name: "TuttiFLACTests", dependencies: ["TuttiFLAC", "TuttiAudio", "TuttiTiming"]),
+        .testTarget(name: "TuttiOpusTests", dependencies: ["TuttiOpus", "TuttiAudio", "TuttiTiming"]),
         .testTarget(
             name: "TuttiSourcesTests",
             dependencies: ["TuttiSources", "TuttiAudio", "TuttiTiming", .product(name: "Logging", package: "swift-log")]

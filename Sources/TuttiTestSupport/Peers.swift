@@ -3,14 +3,7 @@ import Foundation
 /// Where the test's peer programs are, and why a test is skipped when one is missing.
 public enum Peers {
     /// The absolute path of an executable on PATH, or nil.
-    public static func which(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
+    public static func which(_ name: String) -> String? { TuttiHarness.which(name) }
 
     public static let snapclient = which("snapclient")
     public static let snapserver = which("snapserver")
@@ -44,15 +37,4 @@ public struct TemporaryDirectory {
 }
 
 /// Finds a TCP port on 127.0.0.1 that is free right now (the OS picks it).
-public func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
+public func freePort() -> Int { freeLoopbackPort() }

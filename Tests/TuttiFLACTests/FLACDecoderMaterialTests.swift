@@ -1,19 +1,10 @@
 import Foundation
 import Testing
+import TuttiTiming
 @testable import TuttiFLAC
 
-/// A small deterministic generator (SplitMix64) so test material is the same on every run.
-struct FLACDecoderRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The project's seeded generator, so test material is the same on every run.
+typealias FLACDecoderRandom = SeededRandom
 
 /// Test signals for the decoder tests, as integer samples per channel.
 enum FLACDecoderMaterial {

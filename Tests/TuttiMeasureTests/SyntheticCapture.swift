@@ -1,20 +1,15 @@
+import TuttiTiming
 import Foundation
 import TuttiMeasure
 
 /// A small, fast, seeded generator (SplitMix64), so every synthetic capture is the same on
 /// every run.
 struct TestRandom {
-    private var state: UInt64
+    private var base: SeededRandom
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { base = SeededRandom(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { base.next() }
 
     /// Uniform in [0, 1).
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TuttiTiming
 import TuttiAudio
 @testable import TuttiOpus
 
@@ -76,14 +77,9 @@ func decibels(_ ratio: Double) -> Double { 20 * log10(ratio) }
 
 /// A small deterministic generator (SplitMix64) for random packets.
 struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private var base: SeededRandom
+    init(state: UInt64) { base = SeededRandom(seed: state) }
+    mutating func next() -> UInt64 { base.next() }
 
     /// `count` random bytes, eight at a time.
     mutating func bytes(_ count: Int) -> [UInt8] {
