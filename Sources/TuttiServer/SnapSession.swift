@@ -17,6 +17,7 @@ final class SnapSession: ChannelInboundHandler, @unchecked Sendable {
 
     private let core: ServerCore
     private let clock: any TimeSource
+    private let arrival: ArrivalTime
     private var logger: Logger
     private var machine: SessionStateMachine
     private var context: ChannelHandlerContext?
@@ -28,9 +29,10 @@ final class SnapSession: ChannelInboundHandler, @unchecked Sendable {
     private(set) var clientID: String?
     private(set) var muted = false
 
-    init(core: ServerCore, clock: any TimeSource, logger: Logger) {
+    init(core: ServerCore, clock: any TimeSource, arrival: ArrivalTime, logger: Logger) {
         self.core = core
         self.clock = clock
+        self.arrival = arrival
         self.logger = logger
         self.machine = SessionStateMachine(connectedAt: clock.now())
         self.queue = DueQueue(horizon: core.bufferNanos)
@@ -47,7 +49,8 @@ final class SnapSession: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let receivedAt = clock.now()
+        // Stamped when the read arrived, before decoding (t2 of a Time exchange).
+        let receivedAt = arrival.latest != 0 ? arrival.latest : clock.now()
         perform(machine.frameReceived(unwrapInboundIn(data), receivedAt: receivedAt), receivedAt: receivedAt)
     }
 

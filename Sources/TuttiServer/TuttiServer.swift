@@ -95,8 +95,10 @@ public final class TuttiServer: Service, Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 128 * 1024))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let arrival = ArrivalTime()
+                    try channel.pipeline.syncOperations.addHandler(ArrivalStamper(arrival: arrival) { clock.now() })
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SnapFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(SnapSession(core: core, clock: clock, logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(SnapSession(core: core, clock: clock, arrival: arrival, logger: logger))
                 }
             }
             .bind(host: configuration.bindAddress, port: configuration.streamPort)

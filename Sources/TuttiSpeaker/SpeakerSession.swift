@@ -20,6 +20,7 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
     private let configuration: SpeakerConfiguration
     private let mailbox: PlayoutMailbox
     private let clock: any TimeSource
+    private let arrival: ArrivalTime
     private let logger: Logger
     private let status: SpeakerStatus
     private var estimator = ClockEstimator()
@@ -29,10 +30,11 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
     private var pollTask: Scheduled<Void>?
     private var badChunks = 0
 
-    init(configuration: SpeakerConfiguration, mailbox: PlayoutMailbox, clock: any TimeSource, status: SpeakerStatus, logger: Logger) {
+    init(configuration: SpeakerConfiguration, mailbox: PlayoutMailbox, clock: any TimeSource, arrival: ArrivalTime, status: SpeakerStatus, logger: Logger) {
         self.configuration = configuration
         self.mailbox = mailbox
         self.clock = clock
+        self.arrival = arrival
         self.status = status
         self.logger = logger
     }
@@ -57,7 +59,8 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let now = clock.now()
+        // The read's arrival, stamped before any frame of it was decoded (t4 for Time replies).
+        let now = arrival.latest != 0 ? arrival.latest : clock.now()
         let frame = unwrapInboundIn(data)
         switch frame.message {
         case .serverSettings(let settings):

@@ -78,10 +78,12 @@ public final class TuttiSpeaker: Service, Sendable {
             .connectTimeout(.seconds(3))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let arrival = ArrivalTime()
+                    try channel.pipeline.syncOperations.addHandler(ArrivalStamper(arrival: arrival) { clock.now() })
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SnapFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(SnapFrameEncoder()))
                     try channel.pipeline.syncOperations.addHandler(
-                        SpeakerSession(configuration: configuration, mailbox: mailbox, clock: clock, status: status, logger: logger))
+                        SpeakerSession(configuration: configuration, mailbox: mailbox, clock: clock, arrival: arrival, status: status, logger: logger))
                 }
             }
             .connect(host: configuration.host, port: configuration.port)
