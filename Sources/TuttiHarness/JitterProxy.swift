@@ -118,13 +118,16 @@ public final class JitterProxy: @unchecked Sendable {
                 guard writeAll(destination, first.bytes) else { return }
                 pending.removeFirst()
             }
-            let wait = pending.first.map { max(0, Int32(($0.due - now) / 1_000_000)) } ?? 100
-            guard open else {
-                usleep(UInt32(max(100, min(wait, 100) * 1000)))
-                continue
+            // Wait for bytes or the next due piece without spinning: poll counts whole
+            // milliseconds, so the last sub-millisecond is slept precisely with nanosleep.
+            let wait = min(pending.first.map { max(0, $0.due - now) } ?? 100_000_000, 100_000_000)
+            if !open || (wait > 0 && wait < 1_000_000) {
+                var timeout = timespec(tv_sec: 0, tv_nsec: Int(min(wait, 999_999)))
+                nanosleep(&timeout, nil)
+                if !open { continue }
             }
             var poller = pollfd(fd: source, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, min(wait, 100))
+            let ready = poll(&poller, 1, wait < 1_000_000 ? 0 : Int32(wait / 1_000_000))
             if ready > 0 {
                 let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
                 if count <= 0 {
