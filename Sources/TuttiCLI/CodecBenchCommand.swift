@@ -36,7 +36,7 @@ struct CodecBenchCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let wav = "\(directory)/material.wav"
-        FileManager.default.createFile(atPath: wav, contents: Data(WAVHeader.canonicalBytes(for: format, dataSize: UInt64(pcm.count)) + pcm))
+        try save(Data(WAVHeader.canonicalBytes(for: format, dataSize: UInt64(pcm.count)) + pcm), to: wav)
         let flac = which("flac")
         #if DEBUG
         say("note: this is a debug build; speeds mean little. Use: swift run -c release tutti bench codec")

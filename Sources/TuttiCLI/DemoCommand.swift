@@ -61,7 +61,7 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.speakers = [:]
         let fleet = SpeakerFleet()
         let startedAt = monotonicNanos()
-        try await withInProcessServer(configuration, logger: logger) { port in
+        try await TuttiServer.withRunning(configuration, logger: logger) { port in
             for index in 0..<speakers {
                 let clock = Self.clocks[index]
                 try fleet.startTuttiSpeaker(name: "speaker-\(index + 1)", port: port, instance: index + 1, offsetSeconds: clock.offset, driftPPM: clock.ppm)
@@ -85,10 +85,10 @@ struct DemoCommand: AsyncParsableCommand {
         for member in fleet.members {
             let pcm = member.process.output
             let wav = WAVHeader.canonicalBytes(for: .cd48k, dataSize: UInt64(pcm.count)) + pcm
-            FileManager.default.createFile(atPath: "\(out)/\(member.name).wav", contents: Data(wav))
+            try save(Data(wav), to: "\(out)/\(member.name).wav")
         }
         let plot = report.svgPlot(title: "Tutti demo: deviation of each speaker from the group")
-        FileManager.default.createFile(atPath: "\(out)/sync-plot.svg", contents: Data(plot.utf8))
+        try save(Data(plot.utf8), to: "\(out)/sync-plot.svg")
 
         var text = "\nSync report (measured outside the speakers; first 3 s excluded from the statistics)\n\n"
         text += report.textTable() + "\n"
@@ -103,27 +103,17 @@ struct DemoCommand: AsyncParsableCommand {
         }
         text += "\nWrote \(fleet.members.map { "\(out)/\($0.name).wav" }.joined(separator: ", ")) and \(out)/sync-plot.svg\n"
         say(text)
-        FileManager.default.createFile(atPath: "\(out)/report.txt", contents: Data(text.utf8))
+        try save(Data(text.utf8), to: "\(out)/report.txt")
     }
 }
 
-/// Runs a `TuttiServer` in this process on an OS-chosen port around `body`.
-func withInProcessServer(_ configuration: ServerConfiguration, logger: Logger, _ body: @Sendable (Int) async throws -> Void) async throws {
-    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let server = TuttiServer(configuration: configuration, logger: logger) { continuation.yield($0) }
-    let group = ServiceGroup(services: [server], logger: logger)
-    try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { return }
-        do {
-            try await body(port)
-        } catch {
-            await group.triggerGracefulShutdown()
-            throw error
-        }
-        await group.triggerGracefulShutdown()
-        try await tasks.waitForAll()
+/// Writes `data` to `path` atomically; a failure (full disk, no permission) ends the command
+/// with a message naming the file.
+func save(_ data: Data, to path: String) throws {
+    do {
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+        throw fail("cannot write \(path): \(error.localizedDescription)")
     }
 }
 

@@ -92,7 +92,7 @@ struct SyncBenchCommand: AsyncParsableCommand {
         let proxies = Mutex<[JitterProxy]>([])
         let startedAt = monotonicNanos()
         var joinedAt: Int64 = 0
-        try await withInProcessServer(musicServer(), logger: logger) { port in
+        try await TuttiServer.withRunning(musicServer(), logger: logger) { port in
             for index in 0..<speakers {
                 let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: UInt64(index) + 1)
                 proxies.withLock { $0.append(proxy) }
@@ -120,7 +120,7 @@ struct SyncBenchCommand: AsyncParsableCommand {
         let proxies = Mutex<[JitterProxy]>([])
         let faketime = Self.faketimeLibrary()
         let startedAt = monotonicNanos()
-        try await withInProcessServer(musicServer(), logger: logger) { port in
+        try await TuttiServer.withRunning(musicServer(), logger: logger) { port in
             for index in 0..<speakers {
                 let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: UInt64(index) + 11)
                 proxies.withLock { $0.append(proxy) }

@@ -42,11 +42,15 @@ public final class TuttiServer: Service, Sendable {
                 if let problem = StreamEncoders.problem(codec: uri.codec, format: source.format) {
                     throw ServerError.sourceFailed(name: uri.name, reason: problem)
                 }
-                return try StreamEncoders.make(codec: uri.codec, format: source.format)
+                do {
+                    return try StreamEncoders.make(codec: uri.codec, format: source.format)
+                } catch {
+                    throw ServerError.sourceFailed(name: uri.name, reason: "\(error)")
+                }
             }
         } catch {
             sources.forEach { $0.close() }
-            throw error as? ServerError ?? ServerError.sourceFailed(name: "?", reason: "\(error)")
+            throw error
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()

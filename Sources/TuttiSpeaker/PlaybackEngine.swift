@@ -76,6 +76,7 @@ final class PlaybackEngine: @unchecked Sendable {
                 }
                 formatGeneration = delivery.formatGeneration
                 scheduler = PlayoutScheduler(configuration: .init(sampleRate: format.rate, channels: format.channels))
+                floats = []  // sizes the buffers (and the new scheduler's) at the next period
                 flushGeneration = delivery.flushGeneration
             }
             guard let device = output, var playout = scheduler else {
@@ -95,7 +96,15 @@ final class PlaybackEngine: @unchecked Sendable {
 
             do {
                 let period = try device.waitForNextPeriod()
-                let report = playout.render(into: &floats, frames: period.frames, localNow: period.localNow, outputDelay: period.delay, clock: mapping)
+                let count = period.frames * device.format.channels
+                if floats.count != count {
+                    // Sized once per output (periods keep their length): no allocation per period.
+                    floats = [Float](repeating: 0, count: count)
+                    playout.reserveCapacity(frames: period.frames)
+                }
+                let report = floats.withUnsafeMutableBufferPointer { buffer in
+                    playout.render(into: buffer, frames: period.frames, localNow: period.localNow, outputDelay: period.delay, clock: mapping)
+                }
                 status.update(statistics: playout.statistics, report: report)
                 convert(floats, into: &samples, settings: settings)
                 try samples.withUnsafeBufferPointer { buffer throws(OutputError) in try device.write(buffer) }

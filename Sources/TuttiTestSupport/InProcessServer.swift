@@ -1,5 +1,4 @@
 import Logging
-import ServiceLifecycle
 import TuttiServer
 import TuttiSources
 
@@ -18,22 +17,5 @@ public func withServer<T: Sendable>(
     configuration.streamPort = 0
     configuration.bufferMs = bufferMs
     configuration.speakers = speakers
-    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let server = TuttiServer(configuration: configuration, logger: logger) { continuation.yield($0) }
-    let group = ServiceGroup(services: [server], logger: logger)
-    return try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
-        do {
-            let result = try await body(port, capture)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return result
-        } catch {
-            await group.triggerGracefulShutdown()
-            try? await tasks.waitForAll()
-            throw error
-        }
-    }
+    return try await TuttiServer.withRunning(configuration, logger: logger) { port in try await body(port, capture) }
 }

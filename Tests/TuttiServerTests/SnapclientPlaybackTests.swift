@@ -54,9 +54,6 @@ struct SnapclientPlaybackTests {
         #expect(victimRun.signalFrames >= 48_000 * 2)
         #expect(revivedRun.firstBreak == nil, "\(revivedRun)\n\(revived.errorText.suffix(2000))")
         #expect(revivedRun.signalFrames >= 48_000 * 2, "the restarted client plays again")
-        if let skew = SyncMeasurement.skew(steady.reads, revived.reads, rate: 48_000) {
-            print("steady vs revived snapclient: \(skew)")
-        }
     }
 
     /// One snapclient playing a pipe stream of `codec` fed with `signal` for `seconds`.
