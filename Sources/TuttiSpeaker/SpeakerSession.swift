@@ -72,6 +72,12 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
         case .codecHeader(let header):
             codecHeader(header)
         case .wireChunk(let chunk):
+            // Its `sent` stamp is one more sample of the server-to-client delay.
+            if case .accepted = estimator.addOneWay(serverSent: frame.sent.nanoseconds, clientReceived: now),
+                estimator.isLocked, let mapping = estimator.mapping
+            {
+                mailbox.post(mapping: mapping)
+            }
             guard var decoder else { return }
             do {
                 let samples = try chunk.data.withUnsafeReadableBytes { bytes throws(DecoderError) in try decoder.decode(bytes) }

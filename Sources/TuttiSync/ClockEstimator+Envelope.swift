@@ -2,137 +2,212 @@ import TuttiTiming
 
 /// The widest-slab fit behind ``ClockEstimator`` (see its type documentation for why).
 ///
-/// In the plane (local midpoint x, nanoseconds y), every exchange gives an *up* point
-/// (x, c2s) lying at offset(x) + floor + up-jitter, and a *down* point (x, −s2c) lying at
-/// offset(x) − floor − down-jitter. The offset line is the middle of the widest slab with
-/// slope s that has all up points above it and all down points below it. Only the lower
-/// convex hull of the up points and the upper convex hull of the down points can touch such a
-/// slab, so the window keeps those hulls (amortized O(1) per appended exchange; rebuilt in
-/// O(n) when old exchanges leave in a batch, or one arrives out of order) and running sums for
-/// the spread; a fit costs O(h) per evaluation of a concave objective maximized by ternary
-/// search over the slope.
+/// In the plane (local time x, nanoseconds y), every exchange gives an *up* point
+/// (t1, c2s) lying at offset(x) + floor + up-jitter, and a *down* point (t4, −s2c) lying at
+/// offset(x) − floor − down-jitter; every other message from the server that carries its send
+/// time (an audio chunk) gives one more down point. The offset line is the middle of the widest
+/// slab with slope s that has all up points above it and all down points below it. Only the
+/// lower convex hull of the up points and the upper convex hull of the down points can touch
+/// such a slab, so each side keeps its points in x order with that hull (amortized O(1) per
+/// appended point; rebuilt in O(n) when old points leave in a batch, or one arrives out of
+/// order) and running sums for the spread; a fit costs O(h) per evaluation of a concave
+/// objective maximized by golden-section search over the slope.
+///
+/// An up point sits at the request's send time t1 and a down point at its arrival t4, not both
+/// at the midpoint: that keeps each side in arrival order (chunks arrive between a request and
+/// its reply), and moves a point by at most rate error × one-way delay (well under 1 µs), the
+/// same for the floor points of both sides.
 struct EnvelopeWindow: Sendable {
-    struct Sample: Sendable {
-        var x: Nanos  // local midpoint
-        var up: Nanos  // c2s
-        var down: Nanos  // s2c
-        var roundTrip: Nanos
+    struct Point: Sendable {
+        var x: Nanos
+        var y: Nanos
+        var roundTrip: Nanos  // of the exchange (up side); 0 on the down side
     }
 
-    struct Point: Sendable {
+    struct HullPoint: Sendable {
         var x: Double
         var y: Double
     }
 
-    private(set) var samples: [Sample] = []
-    private var upHull: [Point] = []  // lower hull of the up points
-    private var downHull: [Point] = []  // upper hull of the down points
-    private var x0: Nanos = 0
-    private var y0: Nanos = 0
-    private var sumX: Int64 = 0  // Σ (x − x0)
-    private var sumUp: Int64 = 0  // Σ (c2s − y0)
-    private var sumDown: Int64 = 0  // Σ (−s2c − y0)
-    private(set) var minimumRoundTrip: Nanos = .max
+    /// One direction: its points, their hull (lower for up, upper for down) and sums.
+    struct Side: Sendable {
+        let lower: Bool
+        private(set) var points: [Point] = []
+        private(set) var hull: [HullPoint] = []
+        private(set) var sumX: Int64 = 0  // Σ (x − x0)
+        private(set) var sumY: Int64 = 0  // Σ (y − y0)
 
-    var count: Int { samples.count }
-    var span: Nanos { samples.isEmpty ? 0 : samples[samples.count - 1].x - samples[0].x }
+        init(lower: Bool) { self.lower = lower }
+
+        var count: Int { points.count }
+
+        mutating func removeAll() {
+            points.removeAll(keepingCapacity: true)
+            clearDerived()
+        }
+
+        private mutating func clearDerived() {
+            hull.removeAll(keepingCapacity: true)
+            sumX = 0
+            sumY = 0
+        }
+
+        /// Adds a point, keeping x order; returns false when it had to be inserted out of order
+        /// (the caller rebuilds).
+        mutating func insert(_ point: Point, origin: (x: Nanos, y: Nanos)) -> Bool {
+            if let last = points.last, point.x < last.x {
+                var index = points.count - 1
+                while index > 0, points[index - 1].x > point.x { index -= 1 }
+                points.insert(point, at: index)
+                return false
+            }
+            points.append(point)
+            accumulate(point, origin: origin)
+            return true
+        }
+
+        mutating func dropOlder(than limit: Nanos, keeping maximum: Int) {
+            var drop = 0
+            while drop < points.count, points[drop].x < limit || points.count - drop > maximum { drop += 1 }
+            points.removeFirst(drop)
+        }
+
+        mutating func rebuild(origin: (x: Nanos, y: Nanos)) {
+            clearDerived()
+            for point in points { accumulate(point, origin: origin) }
+        }
+
+        private mutating func accumulate(_ point: Point, origin: (x: Nanos, y: Nanos)) {
+            sumX += point.x - origin.x
+            sumY += point.y - origin.y
+            let p = HullPoint(x: Double(point.x - origin.x), y: Double(point.y - origin.y))
+            // Andrew's monotone chain step: keeps the lower (or upper) convex hull.
+            while hull.count >= 2 {
+                let o = hull[hull.count - 2]
+                let a = hull[hull.count - 1]
+                let cross = (a.x - o.x) * (p.y - o.y) - (a.y - o.y) * (p.x - o.x)
+                if lower ? cross <= 0 : cross >= 0 { hull.removeLast() } else { break }
+            }
+            hull.append(p)
+        }
+
+        /// The extreme intercept along slope s: lowest up point, or highest down point.
+        func intercept(_ s: Double) -> Double {
+            if lower {
+                var best = Double.infinity
+                for p in hull { best = min(best, p.y - s * p.x) }
+                return best
+            }
+            var best = -Double.infinity
+            for p in hull { best = max(best, p.y - s * p.x) }
+            return best
+        }
+
+        /// Mean distance of the points from the line of slope s through `intercept`.
+        func meanDistance(slope s: Double, intercept: Double) -> Double {
+            guard !points.isEmpty else { return 0 }
+            let n = Double(points.count)
+            return abs(Double(sumY) / n - s * Double(sumX) / n - intercept)
+        }
+    }
+
+    private(set) var up = Side(lower: true)
+    private(set) var down = Side(lower: false)
+    private var origin: (x: Nanos, y: Nanos) = (0, 0)
+    private(set) var minimumRoundTrip: Nanos = .max
+    private var sumRoundTrip: Int64 = 0
+
+    /// Exchanges in the window.
+    var count: Int { up.count }
+    /// Down points in the window (exchanges' and one-way).
+    var downCount: Int { down.count }
+    var oldest: Nanos? {
+        switch (up.points.first?.x, down.points.first?.x) {
+        case let (a?, b?): min(a, b)
+        case let (a, b): a ?? b
+        }
+    }
+    var newest: Nanos? {
+        switch (up.points.last?.x, down.points.last?.x) {
+        case let (a?, b?): max(a, b)
+        case let (a, b): a ?? b
+        }
+    }
+    var span: Nanos { (newest ?? 0) - (oldest ?? 0) }
 
     mutating func removeAll() {
-        samples.removeAll(keepingCapacity: true)
-        upHull.removeAll(keepingCapacity: true)
-        downHull.removeAll(keepingCapacity: true)
-        sumX = 0
-        sumUp = 0
-        sumDown = 0
+        up.removeAll()
+        down.removeAll()
         minimumRoundTrip = .max
+        sumRoundTrip = 0
     }
 
-    /// Adds a sample, keeping x order.
-    mutating func insert(_ sample: Sample) {
-        if samples.isEmpty {
-            x0 = sample.x
-            y0 = (sample.up - sample.down) / 2
+    /// Adds an exchange: its up point at t1 and down point at t4.
+    mutating func insert(_ exchange: TimeExchange) {
+        if up.count == 0 && down.count == 0 {
+            origin = (exchange.clientSent, exchange.midpointOffset)
         }
-        minimumRoundTrip = min(minimumRoundTrip, sample.roundTrip)
-        sumX += sample.x - x0
-        sumUp += sample.up - y0
-        sumDown += -sample.down - y0
-        if let last = samples.last, sample.x < last.x {
-            var index = samples.count - 1
-            while index > 0, samples[index - 1].x > sample.x { index -= 1 }
-            samples.insert(sample, at: index)
-            rebuild()
-        } else {
-            samples.append(sample)
-            pushHulls(sample)
-        }
+        minimumRoundTrip = min(minimumRoundTrip, exchange.roundTrip)
+        sumRoundTrip += exchange.roundTrip
+        var inOrder = up.insert(
+            Point(x: exchange.clientSent, y: exchange.clientToServer, roundTrip: exchange.roundTrip), origin: origin)
+        inOrder = down.insert(Point(x: exchange.clientReceived, y: -exchange.serverToClient, roundTrip: 0), origin: origin) && inOrder
+        if !inOrder { rebuild() }
     }
 
-    /// Drops samples older than `window` behind the newest or beyond `maximum`, in batches of a
-    /// sixteenth of either, so the O(n) rebuild is amortized.
-    mutating func trim(window: Nanos, maximum: Int) {
-        guard let newest = samples.last?.x else { return }
-        guard newest - samples[0].x > window + window / 16 || samples.count > maximum + maximum / 16 else { return }
-        var drop = 0
-        while drop < samples.count - 1, samples[drop].x < newest - window || samples.count - drop > maximum { drop += 1 }
-        samples.removeFirst(drop)
+    /// Adds a one-way down point (a message stamped by the server when sent).
+    mutating func insertDown(serverSent: Nanos, clientReceived: Nanos) {
+        if !down.insert(Point(x: clientReceived, y: serverSent - clientReceived, roundTrip: 0), origin: origin) { rebuild() }
+    }
+
+    /// Drops points older than `window` behind the newest, and beyond `maximum` exchanges (down
+    /// points beyond four times that), in batches of a quarter, so the O(n) rebuild is amortized
+    /// (the window holds between 1 and 1.25 times `window`).
+    /// Returns true when points left.
+    @discardableResult
+    mutating func trim(window: Nanos, maximum: Int) -> Bool {
+        guard let newest, let oldest else { return false }
+        let tooOld = newest - oldest > window + window / 4
+        let tooMany = up.count > maximum + maximum / 4 || down.count > 4 * (maximum + maximum / 4)
+        guard tooOld || tooMany else { return false }
+        up.dropOlder(than: newest - window, keeping: maximum)
+        down.dropOlder(than: newest - window, keeping: 4 * maximum)
         rebuild()
+        return true
     }
 
     private mutating func rebuild() {
-        upHull.removeAll(keepingCapacity: true)
-        downHull.removeAll(keepingCapacity: true)
-        sumX = 0
-        sumUp = 0
-        sumDown = 0
-        minimumRoundTrip = .max
-        guard let first = samples.first else { return }
-        x0 = first.x
-        y0 = (first.up - first.down) / 2
-        for sample in samples {
-            sumX += sample.x - x0
-            sumUp += sample.up - y0
-            sumDown += -sample.down - y0
-            minimumRoundTrip = min(minimumRoundTrip, sample.roundTrip)
-            pushHulls(sample)
-        }
+        if let oldest { origin = (oldest, up.points.first.map { $0.y - $0.roundTrip / 2 } ?? down.points.first?.y ?? 0) }
+        up.rebuild(origin: origin)
+        down.rebuild(origin: origin)
+        minimumRoundTrip = up.points.map(\.roundTrip).min() ?? .max
+        sumRoundTrip = up.points.reduce(0) { $0 + $1.roundTrip }
     }
 
-    private mutating func pushHulls(_ sample: Sample) {
-        let x = Double(sample.x - x0)
-        Self.push(Point(x: x, y: Double(sample.up - y0)), onto: &upHull, lower: true)
-        Self.push(Point(x: x, y: Double(-sample.down - y0)), onto: &downHull, lower: false)
-    }
-
-    /// Andrew's monotone chain step: keeps the lower (or upper) convex hull of x-sorted points.
-    private static func push(_ p: Point, onto hull: inout [Point], lower: Bool) {
-        while hull.count >= 2 {
-            let o = hull[hull.count - 2]
-            let a = hull[hull.count - 1]
-            let cross = (a.x - o.x) * (p.y - o.y) - (a.y - o.y) * (p.x - o.x)
-            if lower ? cross <= 0 : cross >= 0 { hull.removeLast() } else { break }
-        }
-        hull.append(p)
-    }
-
-    /// Fits the slab; nil when empty. `priorSlope` breaks ties (a single sample, or points that
-    /// allow a range of slopes) with a vanishing quadratic pull; `priorBand`, when given, is
-    /// searched first.
-    func fit(priorSlope: Double, priorBand: Double?, maximumSlope: Double) -> ClockEstimator.Fit? {
-        guard let newest = samples.last else { return nil }
-        func ceiling(_ s: Double) -> Double {  // lowest up point seen along slope s
-            var best = Double.infinity
-            for p in upHull { best = min(best, p.y - s * p.x) }
-            return best
-        }
-        func floor(_ s: Double) -> Double {  // highest down point seen along slope s
-            var best = -Double.infinity
-            for p in downHull { best = max(best, p.y - s * p.x) }
-            return best
-        }
+    /// Fits the slab; nil without an exchange.
+    ///
+    /// The slope maximizes the posterior of the rate: with one-way delays of exponential excess
+    /// (mean m) over a common floor, the log-likelihood of a slope is (n/m)·gap(s) plus terms
+    /// that do not depend on it, where gap(s) is the slab's width; a Gaussian prior of standard
+    /// deviation `prior` around `priorCenter` (a crystal is within ±100 ppm) adds
+    /// −(s − centre)²/(2·prior²). Over a long window the data dominate; in the first seconds
+    /// after connecting, when a few hundred milliseconds of exchanges say almost nothing about
+    /// the rate, the prior keeps the slope near the centre instead of letting two lucky samples
+    /// set it hundreds of ppm off, which would throw the offset at the window's newest end off
+    /// by the same lever. `priorBand`, when given, is searched first.
+    func fit(
+        priorCenter: Double, prior: Double, previousSlope: Double, priorBand: Double?, maximumSlope: Double
+    ) -> ClockEstimator.Fit? {
+        guard up.count > 0, let newest else { return nil }
+        let nUp = Double(up.count)
+        let nDown = Double(down.count)
+        let n = 2 * nUp * nDown / (nUp + nDown)  // the scarcer side limits the fit
+        // Mean excess delay each way, from the round trips (their floor ≈ the window minimum).
+        let meanExcess = max((Double(sumRoundTrip) / nUp - Double(minimumRoundTrip)) / 2, 10_000)
+        let priorWeight = meanExcess / n / (2 * prior * prior)
         func objective(_ s: Double) -> Double {
-            let pull = s - priorSlope
-            return ceiling(s) - floor(s) - 1e9 * pull * pull
+            let pull = s - priorCenter
+            return up.intercept(s) - down.intercept(s) - priorWeight * pull * pull
         }
         // Golden-section search, first within a band around the previous slope (20 of its
         // standard errors), then over the whole range if the optimum sits on the band's edge.
@@ -163,26 +238,32 @@ struct EnvelopeWindow: Sendable {
         }
         var slope: Double
         if let band = priorBand, band < maximumSlope {
-            let lower = max(-maximumSlope, priorSlope - band)
-            let upper = min(maximumSlope, priorSlope + band)
+            let lower = max(-maximumSlope, previousSlope - band)
+            let upper = min(maximumSlope, previousSlope + band)
             slope = search(lower, upper)
             if slope - lower < 1e-12 || upper - slope < 1e-12 { slope = search(-maximumSlope, maximumSlope) }
         } else {
             slope = search(-maximumSlope, maximumSlope)
         }
-        let top = ceiling(slope)
-        let bottom = floor(slope)
-        // Spread of each direction above its floor: with an exponential-like tail of mean m,
-        // the lowest of n points lies about m/n above the true floor.
-        let n = Double(samples.count)
-        let meanX = Double(sumX) / n
-        let upMean = Double(sumUp) / n - slope * meanX - top
-        let downMean = bottom - (Double(sumDown) / n - slope * meanX)
-        let standardError = max((upMean * upMean + downMean * downMean).squareRoot() / n, 1_000)
+        return evaluate(slope: slope, maximumSlope: maximumSlope)
+    }
+
+    /// The line, slab and error figures at a given slope; nil without an exchange.
+    func evaluate(slope: Double, maximumSlope: Double) -> ClockEstimator.Fit? {
+        guard up.count > 0, let newest else { return nil }
+        let nUp = Double(up.count)
+        let nDown = Double(down.count)
+        let top = up.intercept(slope)
+        let bottom = down.intercept(slope)
+        // Spread of each side beyond its floor: with an exponential-like tail of mean m, the
+        // extreme of n points lies about m/n beyond the true floor.
+        let upError = up.meanDistance(slope: slope, intercept: top) / nUp
+        let downError = down.meanDistance(slope: slope, intercept: bottom) / nDown
+        let standardError = max((upError * upError + downError * downError).squareRoot(), 1_000)
         let span = Double(self.span)
-        let xN = Double(newest.x - x0)
+        let xN = Double(newest - origin.x)
         return ClockEstimator.Fit(
-            xReference: newest.x, offsetAtReference: Double(y0) + (top + bottom) / 2 + slope * xN, slope: slope,
+            xReference: newest, offsetAtReference: Double(origin.y) + (top + bottom) / 2 + slope * xN, slope: slope,
             halfGap: (top - bottom) / 2, standardError: standardError,
             rateStandardError: span > 0 ? min(3.5 * standardError / span, 2 * maximumSlope) : 2 * maximumSlope)
     }

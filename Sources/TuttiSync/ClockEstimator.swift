@@ -21,11 +21,19 @@ import TuttiTiming
 /// keeps the accepted exchanges of a time window and fits the widest slab between the c2s
 /// points (above the line offset + floor) and the −s2c points (below offset − floor), with a
 /// common slope: the rate. That is a weighted regression in which only the envelope points
-/// carry weight. The window (default 300 s) bounds how slowly it follows a changing rate: a rate
-/// drifting by r per second biases the estimate by about r·W²/16. With 5 ms mean jitter each
-/// way and 20 exchanges a second, the simulation measures |error| p50 ~6 µs, p99 ~21 µs; a
-/// midpoint average would need hours of exchanges for that. ``Quality/offsetStandardError``
-/// models only the floors' error (m/n), not the slope's, and reads 2–5× optimistic.
+/// carry weight. Every other message the server stamps with its send time (each audio chunk)
+/// adds a −s2c point for free (``addOneWay(serverSent:clientReceived:)``). The slope is the
+/// most probable one under a ±100 ppm prior (see ``EnvelopeWindow/fit``), which keeps the first
+/// second's estimate from swinging by hundreds of ppm.
+///
+/// The window (default 120 s) trades noise against how fast a changing rate is followed: a
+/// rate drifting by r per second biases the estimate by about r·W²/16. A crystal's rate wanders
+/// with temperature; at 0.5 ppm over 40 minutes the simulation measured an inter-speaker p99 of
+/// 20–27 µs with a 300 s window and 10–13 µs with 120 s (60 s: 17–23 µs, the noise wins).
+/// With 5 ms mean jitter each way and 100 exchanges a second, the simulation measures |error|
+/// p50 ~1.5 µs, p99 ~7–28 µs after the first minutes; a midpoint average would need hours of
+/// exchanges for that. ``Quality/offsetStandardError`` models only the floors' error (m/n),
+/// not the slope's, and reads 2–5× optimistic.
 ///
 /// The round-trip filter (``Rejection/roundTripInflated(excess:limit:)``) throws away
 /// exchanges whose round trip exceeds the window's minimum by more than
@@ -35,13 +43,17 @@ public struct ClockEstimator: Sendable {
     /// Tuning of a ``ClockEstimator``; the defaults suit Wi-Fi with a 1 ms to 10 ms jitter.
     public struct Configuration: Hashable, Sendable {
         /// Exchanges older than this (by local midpoint, behind the newest) leave the fit.
-        public var window: Nanos = 300 * .nanosPerSecond
-        /// At most this many exchanges are kept; the oldest go first.
-        public var maximumSamples: Int = 8192
-        /// Standard error of the offset at or below which the estimator locks.
-        public var lockStandardError: Nanos = 100_000
+        public var window: Nanos = 120 * .nanosPerSecond
+        /// At most this many exchanges are kept (four times as many one-way samples); the
+        /// oldest go first.
+        public var maximumSamples: Int = 16384
+        /// Standard error of the offset at or below which the estimator locks. Generous on
+        /// purpose: a speaker that starts 1 ms off is pulled in by resampling (inaudibly, at up
+        /// to 1 ms per second) while the estimate sharpens, instead of staying silent for the
+        /// second or two a tight figure takes under 5 ms of jitter.
+        public var lockStandardError: Nanos = 1 * .nanosPerMillisecond
         /// Accepted exchanges needed before locking.
-        public var minimumSamplesForLock: Int = 16
+        public var minimumSamplesForLock: Int = 20
         /// An exchange is inflated when its round trip exceeds the window minimum by more than
         /// this many times the typical (exponentially averaged) excess …
         public var inflationFactor: Double = 4
@@ -49,6 +61,10 @@ public struct ClockEstimator: Sendable {
         public var inflationFloor: Nanos = 2 * .nanosPerMillisecond
         /// Largest |rate − 1| searched; a real crystal is within ±100 ppm.
         public var maximumRateDeviation: Double = 1e-3
+        /// Standard deviation of the prior on rate − 1 (centred on 0): what is believed of two
+        /// clocks before any exchange. It matters for the first seconds only (see the type's
+        /// documentation); a clock further off is still found, just more slowly.
+        public var ratePrior: Double = 100e-6
         /// How far below zero an implied one-way delay may be before the exchange is inconsistent.
         public var stepTolerance: Nanos = 1 * .nanosPerMillisecond
         /// Consecutive inconsistent exchanges that trigger a restart.
@@ -74,9 +90,11 @@ public struct ClockEstimator: Sendable {
         case malformed
         /// The round trip exceeded the recent minimum by `excess`, more than `limit`.
         case roundTripInflated(excess: Nanos, limit: Nanos)
-        /// Impossible under the locked line by `deviation` (a negative one-way delay); a few in a
-        /// row restart the estimator.
+        /// Impossible under the locked line by `deviation` (a negative one-way delay); a few
+        /// exchanges in a row restart the estimator.
         case inconsistent(deviation: Nanos)
+        /// A one-way sample with no exchange in the window to relate it to, or malformed.
+        case unanchored
     }
 
     /// How good the current estimate is.
@@ -97,9 +115,10 @@ public struct ClockEstimator: Sendable {
         /// Exchanges accepted / rejected since creation (restarts do not clear them).
         public var accepted: Int
         public var rejected: Int
+        /// One-way samples (``ClockEstimator/addOneWay(serverSent:clientReceived:)``) accepted
+        /// since creation.
+        public var oneWayAccepted: Int
     }
-
-    typealias Sample = EnvelopeWindow.Sample
 
     struct Fit: Sendable {
         var xReference: Nanos
@@ -118,6 +137,8 @@ public struct ClockEstimator: Sendable {
     var inconsistentRun = 0
     var acceptedCount = 0
     var rejectedCount = 0
+    var oneWayCount = 0
+    var refitsSinceSearch = 0
     var lockLatched = false
 
     /// Creates an empty estimator.
@@ -135,13 +156,9 @@ public struct ClockEstimator: Sendable {
             rejectedCount += 1
             return .rejected(.malformed)
         }
-        let sample = Sample(
-            x: exchange.localMidpoint, up: exchange.clientToServer, down: exchange.serverToClient,
-            roundTrip: exchange.roundTrip)
-
         // Round-trip filter against the window's minimum.
-        let minimum = min(window.minimumRoundTrip, sample.roundTrip)
-        let excess = sample.roundTrip - minimum
+        let minimum = min(window.minimumRoundTrip, exchange.roundTrip)
+        let excess = exchange.roundTrip - minimum
         let limit = max(Double(configuration.inflationFloor), configuration.inflationFactor * typicalExcess)
         typicalExcess += 0.1 * (min(Double(excess), 3 * limit) - typicalExcess)
         if Double(excess) > limit {
@@ -151,9 +168,9 @@ public struct ClockEstimator: Sendable {
 
         // Step detection against the locked line.
         if lockLatched, let fit {
-            let predicted = fit.offsetAtReference + Double(sample.x - fit.xReference) * fit.slope
-            let upDelay = Double(sample.up) - predicted
-            let downDelay = Double(sample.down) + predicted
+            let predicted = fit.offsetAtReference + Double(exchange.localMidpoint - fit.xReference) * fit.slope
+            let upDelay = Double(exchange.clientToServer) - predicted
+            let downDelay = Double(exchange.serverToClient) + predicted
             let deviation = min(upDelay, downDelay)
             if deviation < -Double(configuration.stepTolerance) {
                 inconsistentRun += 1
@@ -162,22 +179,51 @@ public struct ClockEstimator: Sendable {
                     return .rejected(.inconsistent(deviation: Nanos(deviation)))
                 }
                 restart()
-                window.insert(sample)
+                window.insert(exchange)
                 acceptedCount += 1
-                refit()
+                refit(search: true)
                 return .restarted
             }
         }
         inconsistentRun = 0
-        window.insert(sample)
+        let moves = cutsIntoSlab(up: (exchange.clientSent, exchange.clientToServer))
+            || cutsIntoSlab(down: (exchange.clientReceived, -exchange.serverToClient))
+        window.insert(exchange)
         acceptedCount += 1
-        window.trim(window: configuration.window, maximum: configuration.maximumSamples)
-        refit()
+        let trimmed = window.trim(window: configuration.window, maximum: configuration.maximumSamples)
+        refit(search: moves || trimmed)
         if !lockLatched, window.count >= configuration.minimumSamplesForLock,
             let fit, fit.standardError <= Double(configuration.lockStandardError)
         {
             lockLatched = true
         }
+        return .accepted
+    }
+
+    /// Feeds the arrival of any other message the server stamped with its send time (an audio
+    /// chunk's `sent`): one more sample of the server-to-client delay's floor, for free.
+    ///
+    /// Only an upper bound of the true delay is needed — a server that stamps before writing, a
+    /// message queued behind others, a late read all only make it larger, and a larger one never
+    /// touches the envelope — so it needs no round-trip filter. Rejected while no exchange is
+    /// in the window (nothing to anchor it), when malformed (negative times), and when it is
+    /// impossible under the current line — a negative delay beyond ``Configuration/stepTolerance``,
+    /// which also keeps out a server whose stamps are not send times (it does not count towards
+    /// a restart: only exchanges do).
+    public mutating func addOneWay(serverSent: Nanos, clientReceived: Nanos) -> Disposition {
+        guard window.count > 0, serverSent >= 0, clientReceived >= 0, let newest = window.newest,
+            clientReceived >= newest - configuration.window
+        else { return .rejected(.unanchored) }
+        if let fit {
+            let predicted = fit.offsetAtReference + Double(clientReceived - fit.xReference) * fit.slope
+            let delay = Double(clientReceived - serverSent) + predicted
+            if delay < -Double(configuration.stepTolerance) { return .rejected(.inconsistent(deviation: Nanos(delay))) }
+        }
+        let moves = cutsIntoSlab(down: (clientReceived, serverSent - clientReceived))
+        window.insertDown(serverSent: serverSent, clientReceived: clientReceived)
+        oneWayCount += 1
+        let trimmed = window.trim(window: configuration.window, maximum: configuration.maximumSamples)
+        refit(search: moves || trimmed)
         return .accepted
     }
 
@@ -217,7 +263,7 @@ public struct ClockEstimator: Sendable {
             span: window.span,
             minimumRoundTrip: window.count == 0 ? 0 : window.minimumRoundTrip,
             minimumOneWayDelay: Nanos((fit?.halfGap ?? 0).rounded()),
-            accepted: acceptedCount, rejected: rejectedCount)
+            accepted: acceptedCount, rejected: rejectedCount, oneWayAccepted: oneWayCount)
     }
 
     // MARK: - Window
@@ -229,9 +275,30 @@ public struct ClockEstimator: Sendable {
         inconsistentRun = 0
     }
 
-    private mutating func refit() {
-        fit = window.fit(
-            priorSlope: fit?.slope ?? 0, priorBand: fit.map { max(20 * $0.rateStandardError, 2e-6) },
-            maximumSlope: configuration.maximumRateDeviation)
+    /// Refits the line. The slope search is needed only when a new point lies inside the
+    /// current slab (it narrows the slab at the current slope, and may move the optimum), when
+    /// old points left, and now and then for the prior's weakening pull; a point outside the slab
+    /// leaves every slab at least as narrow as before and the optimum where it was, so the
+    /// figures are just re-evaluated at the current slope (O(hull) instead of a search).
+    private mutating func refit(search: Bool) {
+        if search || fit == nil || refitsSinceSearch >= 32 {
+            fit = window.fit(
+                priorCenter: 0, prior: configuration.ratePrior, previousSlope: fit?.slope ?? 0,
+                priorBand: fit.map { max(20 * $0.rateStandardError, 2e-6) }, maximumSlope: configuration.maximumRateDeviation)
+            refitsSinceSearch = 0
+        } else if let slope = fit?.slope {
+            fit = window.evaluate(slope: slope, maximumSlope: configuration.maximumRateDeviation)
+            refitsSinceSearch += 1
+        }
+    }
+
+    /// True when an up point (x, c2s) lies below the slab's top, or a down point (x, −s2c) above
+    /// its bottom, at the current slope.
+    private func cutsIntoSlab(up: (x: Nanos, y: Nanos)? = nil, down: (x: Nanos, y: Nanos)? = nil) -> Bool {
+        guard let fit else { return true }
+        func line(_ x: Nanos) -> Double { fit.offsetAtReference + Double(x - fit.xReference) * fit.slope }
+        if let up, Double(up.y) < line(up.x) + fit.halfGap { return true }
+        if let down, Double(down.y) > line(down.x) - fit.halfGap { return true }
+        return false
     }
 }

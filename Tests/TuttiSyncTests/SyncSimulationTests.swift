@@ -42,7 +42,9 @@ import TuttiTiming
         #expect(result.settledSkew.p99 < 100_000)
     }
 
-    /// A speaker joining a playing group (default 1000 ms buffer) plays in sync quickly.
+    /// A speaker joining a playing group (default 1000 ms buffer) plays in sync quickly: within
+    /// 1 ms of the true schedule (no audible echo) in half a second, within 100 µs in a few
+    /// seconds, as its estimate sharpens under 5 ms of jitter.
     @Test func aLateJoinerIsInSyncQuickly() {
         var scenario = SyncScenario()
         scenario.duration = 90 * .nanosPerSecond
@@ -52,8 +54,15 @@ import TuttiTiming
         let result = simulation.run()
         print("— a speaker joins a playing group at 60 s —\n\(result.summary)")
         let joiner = result.speakers[3]
-        #expect((joiner.lockTime ?? .max) < .nanosPerSecond)
-        #expect((joiner.firstAudio ?? .max) < .nanosPerSecond)
+        #expect((joiner.lockTime ?? .max) < 500 * .nanosPerMillisecond)
+        #expect((joiner.firstAudio ?? .max) < 500 * .nanosPerMillisecond)
         #expect((joiner.inSyncTime ?? .max) < 5 * .nanosPerSecond)
+        #expect(joiner.statistics.hardSyncs == 0)
+
+        scenario.inSyncThreshold = 1_000_000
+        var audible = SyncSimulation(scenario: scenario)
+        let within1ms = audible.run().speakers[3].inSyncTime
+        print("joiner within 1 ms of the schedule after \(Double(within1ms ?? -1) / 1e6) ms")
+        #expect((within1ms ?? .max) < 500 * .nanosPerMillisecond)
     }
 }

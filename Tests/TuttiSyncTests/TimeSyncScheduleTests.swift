@@ -7,11 +7,15 @@ import TuttiTiming
     static func quality(_ error: Nanos) -> ClockEstimator.Quality {
         .init(
             offsetStandardError: error, rateStandardError: 0, sampleCount: 0, span: 0, minimumRoundTrip: 0,
-            minimumOneWayDelay: 0, accepted: 0, rejected: 0)
+            minimumOneWayDelay: 0, accepted: 0, rejected: 0, oneWayAccepted: 0)
     }
 
     @Test func burstsUntilLockedThenSettlesThenGoesSteady() {
-        var schedule = TimeSyncSchedule()
+        var configuration = TimeSyncSchedule.Configuration()
+        configuration.burstInterval = 10 * .nanosPerMillisecond
+        configuration.settleInterval = 20 * .nanosPerMillisecond
+        configuration.steadyInterval = 50 * .nanosPerMillisecond
+        var schedule = TimeSyncSchedule(configuration: configuration)
         let ms = Nanos.nanosPerMillisecond
         #expect(schedule.poll(now: 0, quality: Self.quality(.max), isLocked: false) == .send(requestID: 1))
         #expect(schedule.poll(now: 1 * ms, quality: Self.quality(.max), isLocked: false) == .wait(until: 10 * ms))

@@ -37,6 +37,13 @@ public struct SyncScenario: Sendable {
     public var toneFrequency = 997.0
     /// Interval of the common grid the inter-speaker skew is sampled on.
     public var skewInterval: Nanos = 100 * .nanosPerMillisecond
+    /// Each speaker's first audio left out of ``SyncSimulationResult/settledSkew``.
+    public var settleTime: Nanos = 10 * .nanosPerSecond
+    /// |deviation from the true schedule| under which a speaker counts as in sync.
+    public var inSyncThreshold: Double = 100_000
+    /// Feed every chunk's arrival to the estimator as a one-way sample (its `sent` stamp), as
+    /// the speaker does.
+    public var oneWaySamples = true
     /// Tuning of the code under test.
     public var estimator = ClockEstimator.Configuration()
     public var schedule = TimeSyncSchedule.Configuration()

@@ -10,8 +10,8 @@ import TuttiTiming
 ///
 /// The server clock is the simulation's true time plus a constant. Each speaker has its own
 /// ``VirtualClock`` (the clock its sync code reads) and a sound card clock a few ppm off it that
-/// paces the output periods; Time messages and audio chunks cross a ``VirtualNetwork`` (chunks in
-/// order, like TCP: a delayed chunk holds up the ones behind it). A speaker joining late gets the
+/// paces the output periods; Time messages and audio chunks cross a ``VirtualNetwork`` in order,
+/// like TCP: a delayed chunk holds up the Time replies and chunks behind it. A speaker joining late gets the
 /// still-playable backlog at once, as from a server that keeps its buffer.
 ///
 /// What is measured never comes from a speaker's own estimate: for every output period the
@@ -25,7 +25,7 @@ public struct SyncSimulation: Sendable {
         case poll(Int)
         case reply(Int, id: UInt16, serverReceived: Nanos, serverSent: Nanos)
         case produce(Int)
-        case arrive(Int, chunk: Int)
+        case arrive(Int, chunk: Int, serverSent: Nanos)
         case render(Int, period: Int64)
     }
 
@@ -40,6 +40,7 @@ public struct SyncSimulation: Sendable {
         var schedule: TimeSyncSchedule
         var scheduler: PlayoutScheduler
         var lastArrival: Nanos = .min
+        var lastUplinkArrival: Nanos = .min
         var lockTime: Nanos?
         var firstAudio: Nanos?
         var emissions: [Nanos] = []
@@ -94,7 +95,7 @@ public struct SyncSimulation: Sendable {
             case .poll(let s): poll(s, at: time)
             case .reply(let s, let id, let received, let sent): reply(s, id: id, received: received, sent: sent, at: time)
             case .produce(let c): produce(c, at: time)
-            case .arrive(let s, let c): _ = speakers[s].scheduler.add(chunk(c))
+            case .arrive(let s, let c, let sent): arrive(s, chunk: c, serverSent: sent, at: time)
             case .render(let s, let k): render(s, period: k, at: time)
             }
         }
@@ -130,7 +131,7 @@ public struct SyncSimulation: Sendable {
         let delay = scenario.network.delay(using: &random, losable: false) ?? 0
         let arrival = max(speakers[s].lastArrival, time + delay)
         speakers[s].lastArrival = arrival
-        queue.push(.arrive(s, chunk: c), at: arrival)
+        queue.push(.arrive(s, chunk: c, serverSent: (serverOffset + time) / 1000 * 1000), at: arrival)
     }
 
     // MARK: - Speakers
@@ -156,16 +157,28 @@ public struct SyncSimulation: Sendable {
                 queue.push(.poll(s), at: max(time + 1, speakers[s].clock.trueTime(atLocal: until)))
                 return
             case .send(let id):
+                // Time messages share their connection's order with everything else on it (TCP):
+                // a request waits behind earlier requests, a reply behind earlier audio chunks.
                 guard let up = scenario.network.delay(using: &random, losable: true) else { continue }
-                let received = time + up
+                let received = max(speakers[s].lastUplinkArrival, time + up)
+                speakers[s].lastUplinkArrival = received
                 let sent = received + 30_000
                 guard let down = scenario.network.delay(using: &random, losable: true) else { continue }
+                let arrival = max(speakers[s].lastArrival, sent + down)
+                speakers[s].lastArrival = arrival
                 // The wire carries microseconds.
                 queue.push(
                     .reply(s, id: id, serverReceived: (serverOffset + received) / 1000 * 1000,
                            serverSent: (serverOffset + sent) / 1000 * 1000),
-                    at: sent + down)
+                    at: arrival)
             }
+        }
+    }
+
+    mutating func arrive(_ s: Int, chunk c: Int, serverSent: Nanos, at time: Nanos) {
+        _ = speakers[s].scheduler.add(chunk(c))
+        if scenario.oneWaySamples {
+            _ = speakers[s].estimator.addOneWay(serverSent: serverSent, clientReceived: speakers[s].clock.local(atTrue: time))
         }
     }
 
