@@ -22,10 +22,10 @@ struct SyncBenchCommand: AsyncParsableCommand {
     var speakers: Int = 4
 
     @Option(name: .long, help: "Seconds each group plays.")
-    var seconds: Double = 30
+    var seconds: Double = 90
 
-    @Option(name: .customLong("settle-s"), help: "Seconds left out of the skew statistics at the start.")
-    var settleSeconds: Double = 10
+    @Option(name: .customLong("settle-s"), help: "Seconds left out of the skew statistics at the start; the joiner joins then.")
+    var settleSeconds: Double = 30
 
     @Option(name: .customLong("drift-ppm"), help: "Largest clock rate error; speakers spread over ±this.")
     var driftPPM: Double = 100
@@ -39,6 +39,9 @@ struct SyncBenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Groups to run: tutti, snapclient, snapserver (comma-separated).")
     var groups: String = "tutti,snapclient,snapserver"
 
+    @Option(name: .customLong("speaker-logs"), help: "Directory to save each Tutti speaker's debug log in (with its clock estimates, for diagnosis).")
+    var speakerLogs: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -49,7 +52,13 @@ struct SyncBenchCommand: AsyncParsableCommand {
     struct GroupResult {
         var name: String
         var report: SyncReport
+        /// The joiner: from its launch to its first audible frame, to staying within 1 ms of the
+        /// group (no audible echo), and to staying within 100 µs.
+        var joinAudioMilliseconds: Double?
+        var joinAudibleSyncMilliseconds: Double?
         var joinMilliseconds: Double?
+        /// Skew p99 while the estimators are young: from 3 s to the settle time.
+        var earlySkewP99: Double?
         var cpuPercent: [Double]
         var residentMB: [Double]
         var note: String
@@ -97,13 +106,13 @@ struct SyncBenchCommand: AsyncParsableCommand {
                 let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: UInt64(index) + 1)
                 proxies.withLock { $0.append(proxy) }
                 let clock = clock(index)
-                try fleet.startTuttiSpeaker(name: "tutti-\(index + 1)", port: proxy.port, instance: index + 1, offsetSeconds: clock.offset, driftPPM: clock.ppm)
+                try fleet.startTuttiSpeaker(name: "tutti-\(index + 1)", port: proxy.port, instance: index + 1, offsetSeconds: clock.offset, driftPPM: clock.ppm, logLevel: speakerLogLevel)
             }
             try await Task.sleep(for: .seconds(settleSeconds))
             // One more speaker joins the playing group: how long until it is in sync?
             let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: 99)
             proxies.withLock { $0.append(proxy) }
-            try fleet.startTuttiSpeaker(name: "tutti-join", port: proxy.port, instance: speakers + 1, offsetSeconds: 0.7, driftPPM: -driftPPM / 2)
+            try fleet.startTuttiSpeaker(name: "tutti-join", port: proxy.port, instance: speakers + 1, offsetSeconds: 0.7, driftPPM: -driftPPM / 2, logLevel: speakerLogLevel)
             try await Task.sleep(for: .seconds(seconds - settleSeconds))
             fleet.sampleStats()
             fleet.stopAll()
@@ -179,12 +188,12 @@ struct SyncBenchCommand: AsyncParsableCommand {
             let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: UInt64(index) + 21)
             proxies.append(proxy)
             let clock = clock(index)
-            try fleet.startTuttiSpeaker(name: "tutti-\(index + 1)", port: proxy.port, instance: index + 1, offsetSeconds: clock.offset, driftPPM: clock.ppm)
+            try fleet.startTuttiSpeaker(name: "tutti-\(index + 1)", port: proxy.port, instance: index + 1, offsetSeconds: clock.offset, driftPPM: clock.ppm, logLevel: speakerLogLevel)
         }
         try await Task.sleep(for: .seconds(settleSeconds))
         let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: 97)
         proxies.append(proxy)
-        try fleet.startTuttiSpeaker(name: "tutti-join", port: proxy.port, instance: speakers + 1, offsetSeconds: 0.7, driftPPM: -driftPPM / 2)
+        try fleet.startTuttiSpeaker(name: "tutti-join", port: proxy.port, instance: speakers + 1, offsetSeconds: 0.7, driftPPM: -driftPPM / 2, logLevel: speakerLogLevel)
         try await Task.sleep(for: .seconds(seconds - settleSeconds))
         fleet.sampleStats()
         fleet.stopAll()
@@ -198,31 +207,50 @@ struct SyncBenchCommand: AsyncParsableCommand {
     }
 
     /// Analyzes a group: skew among the steady speakers after settling, and the joiner's time to sync.
+    var speakerLogLevel: String { speakerLogs == nil ? "notice" : "debug" }
+
     private func finish(_ name: String, fleet: SpeakerFleet, startedAt: Int64, joiner: String, joinedAt: Int64, note: String) -> GroupResult {
+        if let directory = speakerLogs {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let group = name.split(separator: " ").last.map(String.init) ?? "group"
+            for member in fleet.members {
+                let path = "\(directory)/\(group)-\(member.name).log"
+                if !FileManager.default.createFile(atPath: path, contents: Data(member.process.errorText.utf8)) { say("  (cannot write \(path))") }
+            }
+        }
         let captures = fleet.captures()
         let settle = startedAt + Int64(settleSeconds * 1e9)
         // Skew among the speakers that played from the start; the joiner is judged on its own.
-        let report = SyncAnalysis.analyze(captures.filter { $0.name != joiner }, startedAt: startedAt, settleAfter: settle)
-        let withJoiner = SyncAnalysis.analyze(captures, startedAt: startedAt, settleAfter: settle)
-        let join = withJoiner.players.first { $0.name == joiner }?.inSyncNanoseconds.map { Double($0 - (joinedAt - startedAt)) / 1e6 }
+        var options = SyncAnalysisOptions()
+        options.windowSpacingNanoseconds = 50_000_000  // finer join times
+        let report = SyncAnalysis.analyze(captures.filter { $0.name != joiner }, startedAt: startedAt, settleAfter: settle, options: options)
+        let withJoiner = SyncAnalysis.analyze(captures, startedAt: startedAt, settleAfter: settle, options: options)
+        let joined = withJoiner.players.first { $0.name == joiner }
+        func sinceJoin(_ nanos: Int64?) -> Double? { nanos.map { Double($0 - (joinedAt - startedAt)) / 1e6 } }
+        let early = report.skewSeries.filter { $0.seconds >= 3 && $0.seconds < settleSeconds }.map(\.microseconds).sorted()
         let elapsed = Double(monotonicNanos() - startedAt) / 1e9
         let steady = fleet.members.filter { $0.name != joiner }
         return GroupResult(
-            name: name, report: report, joinMilliseconds: join,
+            name: name, report: report, joinAudioMilliseconds: sinceJoin(joined?.firstAudioNanoseconds),
+            joinAudibleSyncMilliseconds: sinceJoin(joined?.inSyncNanoseconds(underMicroseconds: 1000)),
+            joinMilliseconds: sinceJoin(joined?.inSyncNanoseconds),
+            earlySkewP99: early.isEmpty ? nil : DeviationStatistics.percentile(0.99, ofSorted: early),
             cpuPercent: steady.compactMap { $0.stats.map { 100 * $0.cpuSeconds / elapsed } },
             residentMB: steady.compactMap { $0.stats.map { Double($0.residentBytes) / 1_048_576 } }, note: note)
     }
 
     static func table(_ results: [GroupResult]) -> String {
         var lines = [
-            "| group | skew p50 µs | skew p99 µs | skew max µs | join → in sync (ms) | CPU % per speaker | RSS MB per speaker | clocks |",
-            "|---|---:|---:|---:|---:|---:|---:|---|",
+            "| group | skew p50 µs | skew p99 µs | skew max µs | skew p99 µs, 3 s–settle | join → audio / < 1 ms / < 100 µs (ms) | CPU % per speaker | RSS MB per speaker | clocks |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for result in results {
             let skew = result.report.skew
             func f(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "–" }
             func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
-            lines.append("| \(result.name) | \(f(skew?.p50)) | \(f(skew?.p99)) | \(f(skew?.max)) | \(f(result.joinMilliseconds)) | \(f(mean(result.cpuPercent))) | \(f(mean(result.residentMB))) | \(result.note) |")
+            func ms(_ value: Double?) -> String { value.map { String(format: "%.0f", $0) } ?? "–" }
+            let join = "\(ms(result.joinAudioMilliseconds)) / \(ms(result.joinAudibleSyncMilliseconds)) / \(ms(result.joinMilliseconds))"
+            lines.append("| \(result.name) | \(f(skew?.p50)) | \(f(skew?.p99)) | \(f(skew?.max)) | \(f(result.earlySkewP99)) | \(join) | \(f(mean(result.cpuPercent))) | \(f(mean(result.residentMB))) | \(result.note) |")
         }
         return lines.joined(separator: "\n")
     }

@@ -104,6 +104,8 @@ public final class JitterProxy: @unchecked Sendable {
 
     /// Reads from `source` and writes each piece to `destination` once its delay has passed.
     private func relay(from source: Int32, to destination: Int32, seed: UInt64) {
+        // The model's delays are the floor; default timer slack would add ~50 µs to most of them.
+        requestPreciseWakeups()
         var random = SeededRandom(seed: seed)
         var pending: [(due: Int64, bytes: [UInt8])] = []
         var lastDue: Int64 = 0

@@ -79,6 +79,12 @@ public struct PlayerSyncResult: Sendable {
         self.clockPPM = clockPPM
         self.series = series
     }
+
+    /// Like ``inSyncNanoseconds`` with another threshold: the start of the first window from
+    /// which on every measured window had |deviation| under `microseconds`.
+    public func inSyncNanoseconds(underMicroseconds microseconds: Double) -> Int64? {
+        SyncAnalysis.inSyncTime(series, threshold: microseconds)
+    }
 }
 
 /// One point of a deviation series.

@@ -33,6 +33,7 @@ final class PlaybackEngine: @unchecked Sendable {
 
     func start() {
         let thread = Thread { [self] in
+            requestPreciseWakeups()
             run()
             finished.signal()
         }

@@ -29,6 +29,7 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
     private var context: ChannelHandlerContext?
     private var pollTask: Scheduled<Void>?
     private var badChunks = 0
+    private var lastTrace: Nanos = .min / 2
 
     init(configuration: SpeakerConfiguration, mailbox: PlayoutMailbox, clock: any TimeSource, arrival: ArrivalTime, status: SpeakerStatus, logger: Logger) {
         self.configuration = configuration
@@ -119,7 +120,20 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
             }
         }
         status.update(estimator: estimator)
+        traceEstimate(at: receivedAt)
         pollTimeSync()
+    }
+
+    /// At debug level, once a second: the estimated server time at an instant of the host's
+    /// CLOCK_MONOTONIC. When the server runs on the same host (a bench), the difference of the two
+    /// is the estimator's true error — a diagnostic for the harness, never a measurement of sync.
+    private func traceEstimate(at now: Nanos) {
+        guard logger.logLevel <= .debug, now - lastTrace >= .nanosPerSecond, estimator.isLocked else { return }
+        lastTrace = now
+        let host = MonotonicClock().now()
+        guard let server = estimator.serverTime(atLocal: clock.now()) else { return }
+        let quality = estimator.quality
+        logger.debug("sync estimate: host \(host) server \(server) rate \(String(format: "%+.3f", (estimator.rate - 1) * 1e6)) ppm σ \(quality.offsetStandardError) ns exchanges \(quality.sampleCount) one-way \(quality.oneWayAccepted)")
     }
 
     /// Sends a Time request if one is due, and schedules the next poll.
