@@ -9,9 +9,10 @@ import TuttiWire
 /// settings, codec header and chunks. Runs on its channel's event loop.
 ///
 /// Chunks that arrive before a CodecHeader are ignored (a real snapserver may send some before
-/// ServerSettings). Time requests follow ``TimeSyncSchedule`` (a burst, then a steady cadence);
-/// each reply's four timestamps go to the ``ClockEstimator``, and once it is locked every new
-/// ``ClockMapping`` is posted to the playout thread. A chunk that does not decode is logged
+/// ServerSettings). Time requests follow ``TimeSyncSchedule`` (every 10 ms by default);
+/// each reply's four timestamps go to the ``ClockEstimator``, and so does every chunk's `sent`
+/// stamp with its arrival (a one-way sample); once it is locked every new ``ClockMapping`` is
+/// posted to the playout thread. A chunk that does not decode is logged
 /// and skipped; the connection stays up.
 final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = SnapFrame
