@@ -14,15 +14,24 @@ import Darwin
 /// Returns whether the slack is now 1 ns.
 @discardableResult
 public func requestPreciseWakeups() -> Bool {
+    callPrctl(29, 1) == 0  // PR_SET_TIMERSLACK
+}
+
+/// The calling thread's timer slack in nanoseconds (PR_GET_TIMERSLACK); nil where unknown.
+func currentTimerSlack() -> Int? {
+    let slack = callPrctl(30, 0)  // PR_GET_TIMERSLACK
+    return slack >= 0 ? Int(slack) : nil
+}
+
+/// prctl is variadic in C, which Swift cannot call; on the Linux ABIs this code runs on
+/// (x86-64, arm64) a call through a fixed five-integer signature passes the same registers.
+/// Returns −1 where there is no prctl.
+private func callPrctl(_ option: Int32, _ argument: UInt) -> Int32 {
     #if os(Linux)
-    // prctl is variadic in C, which Swift cannot call; on the Linux ABIs this code runs on
-    // (x86-64, arm64) a call through a fixed five-integer signature passes the same registers.
     typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
-    guard let symbol = dlsym(nil, "prctl") else { return false }  // RTLD_DEFAULT
-    let prctl = unsafeBitCast(symbol, to: Prctl.self)
-    let setTimerSlack: Int32 = 29  // PR_SET_TIMERSLACK
-    return prctl(setTimerSlack, 1, 0, 0, 0) == 0
+    guard let symbol = dlsym(nil, "prctl") else { return -1 }  // RTLD_DEFAULT
+    return unsafeBitCast(symbol, to: Prctl.self)(option, argument, 0, 0, 0)
     #else
-    return false
+    return -1
     #endif
 }
