@@ -24,7 +24,7 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
     private let arrival: ArrivalTime
     private let logger: Logger
     private let status: SpeakerStatus
-    private var estimator = ClockEstimator()
+    private let shared: SharedClockEstimate
     private var schedule = TimeSyncSchedule()
     private var decoder: (any AudioDecoder)?
     private var context: ChannelHandlerContext?
@@ -32,8 +32,12 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
     private var badChunks = 0
     private var lastTrace: Nanos = .min / 2
 
-    init(configuration: SpeakerConfiguration, mailbox: PlayoutMailbox, clock: any TimeSource, arrival: ArrivalTime, status: SpeakerStatus, logger: Logger) {
+    init(
+        configuration: SpeakerConfiguration, mailbox: PlayoutMailbox, clock: any TimeSource, arrival: ArrivalTime,
+        estimate: SharedClockEstimate, status: SpeakerStatus, logger: Logger
+    ) {
         self.configuration = configuration
+        self.shared = estimate
         self.mailbox = mailbox
         self.clock = clock
         self.arrival = arrival
@@ -43,6 +47,13 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
 
     func channelActive(context: ChannelHandlerContext) {
         self.context = context
+        if shared.estimator.isLocked, let mapping = shared.estimator.mapping {
+            // Same server address: most likely the same clock (a restarted server, a dropped
+            // link). Keep playing by the estimate; if the clock did change, the first
+            // exchanges contradict it and the estimator starts over.
+            logger.info("keeping the clock estimate of the previous connection (\(shared.estimator.quality.sampleCount) exchanges)")
+            mailbox.post(mapping: mapping)
+        }
         let hello = configuration.hello()
         context.writeAndFlush(wrapOutboundOut(SnapFrame(id: 0, sent: TimeVal(nanoseconds: clock.now()), message: .hello(hello))), promise: nil)
         pollTimeSync()
@@ -75,8 +86,8 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
             codecHeader(header)
         case .wireChunk(let chunk):
             // Its `sent` stamp is one more sample of the server-to-client delay.
-            if case .accepted = estimator.addOneWay(serverSent: frame.sent.nanoseconds, clientReceived: now),
-                estimator.isLocked, let mapping = estimator.mapping
+            if case .accepted = shared.estimator.addOneWay(serverSent: frame.sent.nanoseconds, clientReceived: now),
+                shared.estimator.isLocked, let mapping = shared.estimator.mapping
             {
                 mailbox.post(mapping: mapping)
             }
@@ -111,16 +122,18 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
     private func timeReply(frame: SnapFrame, latency: TimeVal, receivedAt: Nanos) {
         guard let sentAt = schedule.replyReceived(requestID: frame.refersTo, now: receivedAt) else { return }
         let exchange = TimeExchange(clientSent: sentAt, clientToServer: latency.nanoseconds, serverSent: frame.sent.nanoseconds, clientReceived: receivedAt)
-        let wasLocked = estimator.isLocked
-        _ = estimator.add(exchange)
-        if estimator.isLocked, let mapping = estimator.mapping {
+        let wasLocked = shared.estimator.isLocked
+        if shared.estimator.add(exchange) == .restarted {
+            logger.notice("the server's clock jumped (a different server, or its clock was set): clock estimate restarted")
+        }
+        if shared.estimator.isLocked, let mapping = shared.estimator.mapping {
             mailbox.post(mapping: mapping)
             if !wasLocked {
-                let quality = estimator.quality
-                logger.info("clock locked after \(quality.accepted) exchanges: offset ±\(quality.offsetStandardError / 1000) µs, rate \(String(format: "%+.1f", (estimator.rate - 1) * 1e6)) ppm")
+                let quality = shared.estimator.quality
+                logger.info("clock locked after \(quality.accepted) exchanges: offset ±\(quality.offsetStandardError / 1000) µs, rate \(String(format: "%+.1f", (shared.estimator.rate - 1) * 1e6)) ppm")
             }
         }
-        status.update(estimator: estimator)
+        status.update(estimator: shared.estimator)
         traceEstimate(at: receivedAt)
         pollTimeSync()
     }
@@ -129,12 +142,12 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
     /// CLOCK_MONOTONIC. When the server runs on the same host (a bench), the difference of the two
     /// is the estimator's true error — a diagnostic for the harness, never a measurement of sync.
     private func traceEstimate(at now: Nanos) {
-        guard logger.logLevel <= .debug, now - lastTrace >= .nanosPerSecond, estimator.isLocked else { return }
+        guard logger.logLevel <= .debug, now - lastTrace >= .nanosPerSecond, shared.estimator.isLocked else { return }
         lastTrace = now
         let host = MonotonicClock().now()
-        guard let server = estimator.serverTime(atLocal: clock.now()) else { return }
-        let quality = estimator.quality
-        logger.debug("sync estimate: host \(host) server \(server) rate \(String(format: "%+.3f", (estimator.rate - 1) * 1e6)) ppm σ \(quality.offsetStandardError) ns exchanges \(quality.sampleCount) one-way \(quality.oneWayAccepted)")
+        guard let server = shared.estimator.serverTime(atLocal: clock.now()) else { return }
+        let quality = shared.estimator.quality
+        logger.debug("sync estimate: host \(host) server \(server) rate \(String(format: "%+.3f", (shared.estimator.rate - 1) * 1e6)) ppm σ \(quality.offsetStandardError) ns exchanges \(quality.sampleCount) one-way \(quality.oneWayAccepted)")
     }
 
     /// Sends a Time request if one is due, and schedules the next poll.
@@ -142,7 +155,7 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
         guard let context else { return }
         pollTask?.cancel()
         let now = clock.now()
-        switch schedule.poll(now: now, quality: estimator.quality, isLocked: estimator.isLocked) {
+        switch schedule.poll(now: now, quality: shared.estimator.quality, isLocked: shared.estimator.isLocked) {
         case .send(let id):
             let request = SnapFrame(id: id, sent: TimeVal(nanoseconds: now), message: .time(TimeMessage()))
             context.writeAndFlush(wrapOutboundOut(request), promise: nil)
@@ -152,4 +165,12 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
             pollTask = context.eventLoop.scheduleTask(in: .nanoseconds(delay)) { [self] in pollTimeSync() }
         }
     }
+}
+
+/// The speaker's clock estimate, kept from one connection to the next so that a reconnect to
+/// the same server plays in sync at once instead of converging again from nothing.
+///
+/// Confined to the speaker's event loop: its one thread runs every session, one after another.
+final class SharedClockEstimate: @unchecked Sendable {
+    var estimator = ClockEstimator()
 }

@@ -32,6 +32,7 @@ public final class TuttiSpeaker: Service, Sendable {
         engine.start()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let current = NIOLockedChannel()
+        let estimate = SharedClockEstimate()
         logger.info("speaker '\(configuration.id)' → \(configuration.host):\(configuration.port), output \(configuration.output)")
         if configuration.clockOffsetSeconds != 0 || configuration.clockDriftPPM != 0 {
             logger.notice("simulated clock: offset \(configuration.clockOffsetSeconds) s, drift \(configuration.clockDriftPPM) ppm")
@@ -42,7 +43,7 @@ public final class TuttiSpeaker: Service, Sendable {
             while !Task.isCancelled, !Task.isShuttingDownGracefully {
                 let started = Date()
                 do {
-                    let channel = try await connect(group: group, mailbox: mailbox, status: status)
+                    let channel = try await connect(group: group, mailbox: mailbox, estimate: estimate, status: status)
                     current.set(channel)
                     logger.info("connected to \(configuration.host):\(configuration.port)")
                     try? await channel.closeFuture.get()
@@ -69,7 +70,9 @@ public final class TuttiSpeaker: Service, Sendable {
         try? await group.shutdownGracefully()
     }
 
-    private func connect(group: MultiThreadedEventLoopGroup, mailbox: PlayoutMailbox, status: SpeakerStatus) async throws -> any Channel {
+    private func connect(
+        group: MultiThreadedEventLoopGroup, mailbox: PlayoutMailbox, estimate: SharedClockEstimate, status: SpeakerStatus
+    ) async throws -> any Channel {
         let configuration = self.configuration
         let clock = self.clock
         let logger = self.logger
@@ -83,7 +86,9 @@ public final class TuttiSpeaker: Service, Sendable {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SnapFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(SnapFrameEncoder()))
                     try channel.pipeline.syncOperations.addHandler(
-                        SpeakerSession(configuration: configuration, mailbox: mailbox, clock: clock, arrival: arrival, status: status, logger: logger))
+                        SpeakerSession(
+                            configuration: configuration, mailbox: mailbox, clock: clock, arrival: arrival, estimate: estimate,
+                            status: status, logger: logger))
                 }
             }
             .connect(host: configuration.host, port: configuration.port)

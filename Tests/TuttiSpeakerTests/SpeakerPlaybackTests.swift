@@ -129,6 +129,11 @@ struct SpeakerPlaybackTests {
         let result = PlaybackCheck.analyze(after, skipFrames: Self.settling)
         print("after restart: \(result)")
         Self.expectFaithful(result, minimumFrames: 48_000 * 2, "\(speaker.errorText.suffix(1500))")
+        // Same host, same clock: the estimate of the first connection carries over, no relock.
+        let log = speaker.errorText
+        #expect(log.contains("keeping the clock estimate of the previous connection"), "\(log.suffix(1500))")
+        #expect(log.components(separatedBy: "clock locked after").count - 1 == 1, "\(log.suffix(1500))")
+        #expect(!log.contains("clock estimate restarted"), "\(log.suffix(1500))")
     }
 }
 
