@@ -42,7 +42,8 @@ import TuttiTiming
 public struct ClockEstimator: Sendable {
     /// Tuning of a ``ClockEstimator``; the defaults suit Wi-Fi with a 1 ms to 10 ms jitter.
     public struct Configuration: Hashable, Sendable {
-        /// Exchanges older than this (by local midpoint, behind the newest) leave the fit.
+        /// Points older than this behind the newest leave the fit, in batches (the fit spans 1 to
+        /// 1.25 times this).
         public var window: Nanos = 120 * .nanosPerSecond
         /// At most this many exchanges are kept (four times as many one-way samples); the
         /// oldest go first.
@@ -207,17 +208,20 @@ public struct ClockEstimator: Sendable {
     /// message queued behind others, a late read all only make it larger, and a larger one never
     /// touches the envelope — so it needs no round-trip filter. Rejected while no exchange is
     /// in the window (nothing to anchor it), when malformed (negative times), and when it is
-    /// impossible under the current line — a negative delay beyond ``Configuration/stepTolerance``,
-    /// which also keeps out a server whose stamps are not send times (it does not count towards
-    /// a restart: only exchanges do).
+    /// impossible whatever the offset — above the envelope of the client-to-server points by
+    /// more than ``Configuration/stepTolerance``, which also keeps out a server whose stamps are
+    /// not send times (it does not count towards a restart: only exchanges do).
     public mutating func addOneWay(serverSent: Nanos, clientReceived: Nanos) -> Disposition {
         guard window.count > 0, serverSent >= 0, clientReceived >= 0, let newest = window.newest,
             clientReceived >= newest - configuration.window
         else { return .rejected(.unanchored) }
         if let fit {
-            let predicted = fit.offsetAtReference + Double(clientReceived - fit.xReference) * fit.slope
-            let delay = Double(clientReceived - serverSent) + predicted
-            if delay < -Double(configuration.stepTolerance) { return .rejected(.inconsistent(deviation: Nanos(delay))) }
+            // A down point can never lie above the up envelope, whatever the offset: judged
+            // against the slab's top rather than its middle, so that a young line's error does
+            // not throw away the fastest (most telling) samples.
+            let top = fit.offsetAtReference + fit.halfGap + Double(clientReceived - fit.xReference) * fit.slope
+            let margin = Double(clientReceived - serverSent) + top
+            if margin < -Double(configuration.stepTolerance) { return .rejected(.inconsistent(deviation: Nanos(margin))) }
         }
         let moves = cutsIntoSlab(down: (clientReceived, serverSent - clientReceived))
         window.insertDown(serverSent: serverSent, clientReceived: clientReceived)
