@@ -206,9 +206,10 @@ struct SyncBenchCommand: AsyncParsableCommand {
         ServerConfiguration(sources: [try SourceURI(parsing: "tone://?name=music&kind=music")], bufferMs: 1000, bindAddress: "127.0.0.1", streamPort: 0)
     }
 
-    /// Analyzes a group: skew among the steady speakers after settling, and the joiner's time to sync.
+    /// Tutti speakers log at debug level (with their clock-estimate lines) only for `--speaker-logs`.
     var speakerLogLevel: String { speakerLogs == nil ? "notice" : "debug" }
 
+    /// Analyzes a group: skew among the steady speakers after settling, and the joiner's time to sync.
     private func finish(_ name: String, fleet: SpeakerFleet, startedAt: Int64, joiner: String, joinedAt: Int64, note: String) -> GroupResult {
         if let directory = speakerLogs {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
