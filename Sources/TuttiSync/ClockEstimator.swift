@@ -128,6 +128,9 @@ public struct ClockEstimator: Sendable {
         var halfGap: Double
         var standardError: Double
         var rateStandardError: Double
+
+        /// The line (server − local) at local time `x`.
+        func offset(at x: Nanos) -> Double { offsetAtReference + Double(x - xReference) * slope }
     }
 
     /// The configuration this estimator was created with.
@@ -169,7 +172,7 @@ public struct ClockEstimator: Sendable {
 
         // Step detection against the locked line.
         if lockLatched, let fit {
-            let predicted = fit.offsetAtReference + Double(exchange.localMidpoint - fit.xReference) * fit.slope
+            let predicted = fit.offset(at: exchange.localMidpoint)
             let upDelay = Double(exchange.clientToServer) - predicted
             let downDelay = Double(exchange.serverToClient) + predicted
             let deviation = min(upDelay, downDelay)
@@ -219,7 +222,7 @@ public struct ClockEstimator: Sendable {
             // A down point can never lie above the up envelope, whatever the offset: judged
             // against the slab's top rather than its middle, so that a young line's error does
             // not throw away the fastest (most telling) samples.
-            let top = fit.offsetAtReference + fit.halfGap + Double(clientReceived - fit.xReference) * fit.slope
+            let top = fit.offset(at: clientReceived) + fit.halfGap
             let margin = Double(clientReceived - serverSent) + top
             if margin < -Double(configuration.stepTolerance) { return .rejected(.inconsistent(deviation: Nanos(margin))) }
         }
@@ -300,9 +303,8 @@ public struct ClockEstimator: Sendable {
     /// its bottom, at the current slope.
     private func cutsIntoSlab(up: (x: Nanos, y: Nanos)? = nil, down: (x: Nanos, y: Nanos)? = nil) -> Bool {
         guard let fit else { return true }
-        func line(_ x: Nanos) -> Double { fit.offsetAtReference + Double(x - fit.xReference) * fit.slope }
-        if let up, Double(up.y) < line(up.x) + fit.halfGap { return true }
-        if let down, Double(down.y) > line(down.x) - fit.halfGap { return true }
+        if let up, Double(up.y) < fit.offset(at: up.x) + fit.halfGap { return true }
+        if let down, Double(down.y) > fit.offset(at: down.x) - fit.halfGap { return true }
         return false
     }
 }

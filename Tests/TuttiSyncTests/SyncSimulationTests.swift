@@ -59,9 +59,7 @@ import TuttiTiming
         #expect((joiner.inSyncTime ?? .max) < 5 * .nanosPerSecond)
         #expect(joiner.statistics.hardSyncs == 0)
 
-        scenario.inSyncThreshold = 1_000_000
-        var audible = SyncSimulation(scenario: scenario)
-        let within1ms = audible.run().speakers[3].inSyncTime
+        let within1ms = simulation.result(inSyncThreshold: 1_000_000).speakers[3].inSyncTime
         print("joiner within 1 ms of the schedule after \(Double(within1ms ?? -1) / 1e6) ms")
         #expect((within1ms ?? .max) < 500 * .nanosPerMillisecond)
     }

@@ -64,14 +64,16 @@ public struct Spread: Hashable, Sendable, CustomStringConvertible {
     public init(_ values: [Double]) {
         let sorted = values.sorted()
         count = sorted.count
-        func rank(_ p: Double) -> Double {
-            guard !sorted.isEmpty else { return 0 }
-            let index = Swift.max(0, Int((p * Double(sorted.count)).rounded(.up)) - 1)
-            return sorted[Swift.min(sorted.count - 1, index)]
-        }
-        p50 = rank(0.5)
-        p99 = rank(0.99)
+        p50 = Self.rank(0.5, ofSorted: sorted)
+        p99 = Self.rank(0.99, ofSorted: sorted)
         max = sorted.last ?? 0
+    }
+
+    /// The nearest-rank `p` quantile (0…1) of ascending `sorted`; 0 when empty.
+    public static func rank(_ p: Double, ofSorted sorted: [Double]) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        let index = Swift.max(0, Int((p * Double(sorted.count)).rounded(.up)) - 1)
+        return sorted[Swift.min(sorted.count - 1, index)]
     }
 
     public var description: String {

@@ -76,7 +76,11 @@ public struct SyncSimulationResult: Sendable {
 }
 
 extension SyncSimulation {
-    func result() -> SyncSimulationResult {
+    /// The measurements of the run so far, with ``SyncSimulationResult/Speaker/inSyncTime``
+    /// judged against `threshold` (default: the scenario's ``SyncScenario/inSyncThreshold``),
+    /// so that one run answers for several thresholds.
+    public func result(inSyncThreshold threshold: Double? = nil) -> SyncSimulationResult {
+        let threshold = threshold ?? scenario.inSyncThreshold
         let grid = scenario.skewInterval
         let start = speakers.compactMap { $0.emissions.first }.min() ?? 0
         var cursors = [Int](repeating: 0, count: speakers.count)
@@ -95,7 +99,7 @@ extension SyncSimulation {
                 else { continue }
                 values.append(value)
                 if g - speaker.emissions[0] >= scenario.settleTime { settledValues.append(value) }
-                if abs(value) < scenario.inSyncThreshold {
+                if abs(value) < threshold {
                     if inSyncSince[i] == nil { inSyncSince[i] = g }
                 } else {
                     inSyncSince[i] = nil
