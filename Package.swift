@@ -25,6 +25,8 @@ let package = Package(
         .target(name: "TuttiSync", dependencies: ["TuttiTiming"]),
         .target(name: "TuttiMeasure"),
         .target(name: "TuttiFLAC", dependencies: ["TuttiAudio"]),
+        // The system model (speakers, groups, streams, pairs, party mode) and the JSON-RPC API.
+        .target(name: "TuttiControl"),
 
         // Adapters.
         .target(name: "TuttiOpus", dependencies: ["TuttiAudio"]),  // libopus through dlopen
@@ -92,6 +94,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "TuttiAudioTests", dependencies: ["TuttiAudio"]),
+        .testTarget(name: "TuttiControlTests", dependencies: ["TuttiControl"]),
         .testTarget(name: "TuttiTimingTests", dependencies: ["TuttiTiming"]),
         .testTarget(name: "TuttiSyncTests", dependencies: ["TuttiSync", "TuttiTiming"]),
         .testTarget(name: "TuttiMeasureTests", dependencies: ["TuttiMeasure", "TuttiTiming"]),

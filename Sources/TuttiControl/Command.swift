@@ -1,0 +1,63 @@
+/// Every change to the system, whoever asks for it: a speaker's session, a JSON-RPC call, the
+/// CLI, a routine. Applied by ``SystemModel/applying(_:at:newID:)``.
+public enum Command: Sendable, Equatable {
+    // What speakers' sessions report.
+    case speakerConnected(SpeakerHello)
+    case speakerDisconnected(id: String)
+    /// The speaker changed its own volume or mute (Snapcast's ClientInfo).
+    case speakerReported(id: String, volume: Int, muted: Bool)
+    case speakerSyncStatus(id: String, SyncStatus)
+
+    // What users ask for.
+    case setVolume(speaker: String, percent: Int?, muted: Bool?)
+    case setLatency(speaker: String, milliseconds: Int)
+    case setName(speaker: String, name: String)
+    case setChannel(speaker: String, AudioChannel)
+    case deleteSpeaker(String)
+    case setGroupMute(group: String, muted: Bool)
+    case setGroupStream(group: String, stream: String)
+    case setGroupName(group: String, name: String)
+    /// Snapcast's Group.SetClients: the group's members become exactly these speakers.
+    case setGroupClients(group: String, speakers: [String])
+    /// Moves every member's volume so that their mean is `percent`, keeping their ratios.
+    case setGroupVolume(group: String, percent: Int)
+    /// A new group of these speakers (taken from their groups), playing `stream` or, if nil,
+    /// the stream of the first speaker's group.
+    case createGroup(name: String, speakers: [String], stream: String?)
+    /// Every member (stereo pairs together) into a group of its own, playing the same stream.
+    case dissolveGroup(String)
+    case addStream(StreamInfo)
+    case removeStream(String)
+    case setStreamStatus(String, StreamInfo.Status)
+    /// On: every speaker into one "Everywhere" group playing `stream` (nil: the stream of the
+    /// group with the most connected speakers). Off: the grouping from before, restored.
+    case setPartyMode(on: Bool, stream: String?)
+    case createPair(left: String, right: String, name: String?)
+    case deletePair(String)
+}
+
+/// What a speaker says about itself when it connects (from a Snapcast Hello, or another
+/// protocol's equivalent), plus the address it connected from.
+public struct SpeakerHello: Sendable, Equatable {
+    public var id: String
+    public var host: HostInfo
+    public var software: SoftwareInfo
+    public var instance: Int
+    public var capabilities: [String]
+
+    public init(id: String, host: HostInfo, software: SoftwareInfo, instance: Int = 1, capabilities: [String] = []) {
+        self.id = id
+        self.host = host
+        self.software = software
+        self.instance = instance
+        self.capabilities = capabilities
+    }
+}
+
+/// What a command made, when it made something.
+public enum CommandResult: Sendable, Equatable {
+    case done
+    case createdGroup(String)
+    case createdPair(String)
+    case createdStream(String)
+}

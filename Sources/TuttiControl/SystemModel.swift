@@ -1,0 +1,146 @@
+/// The whole system as values: speakers, groups, streams, stereo pairs and party mode.
+///
+/// Pure: no I/O, no clock. Every change is a ``Command`` applied with
+/// ``applying(_:at:newID:)``, which returns the next model and what follows from the change
+/// (``Effects``: events for control clients, playback for speakers, rows for the store), so
+/// the JSON-RPC API, the CLI and routines cannot disagree about what a command means.
+///
+/// Invariants, kept by every command and checked by ``violations``:
+/// - every speaker is in exactly one group, and every group has at least one speaker;
+/// - every group plays a stream that exists;
+/// - the two speakers of a stereo pair are in the same group, play left and right, and no
+///   speaker is in two pairs;
+/// - in party mode the Everywhere group exists.
+public struct SystemModel: Sendable, Equatable {
+    public internal(set) var speakers: [Speaker]
+    public internal(set) var groups: [SpeakerGroup]
+    public internal(set) var streams: [StreamInfo]
+    public internal(set) var pairs: [StereoPair]
+    public internal(set) var party: PartyMode?
+
+    /// A model with these streams (at least one: the first is the default) and no speakers.
+    public init(streams: [StreamInfo]) {
+        precondition(!streams.isEmpty, "a server has at least one stream")
+        self.speakers = []
+        self.groups = []
+        self.streams = streams
+        self.pairs = []
+        self.party = nil
+    }
+
+    /// The stream new speakers play and groups fall back to: the first configured stream.
+    public var defaultStreamID: String { streams[0].id }
+
+    // MARK: Queries
+
+    public func speaker(_ id: String) -> Speaker? { speakers.first { $0.id == id } }
+    public func group(_ id: String) -> SpeakerGroup? { groups.first { $0.id == id } }
+    public func stream(_ id: String) -> StreamInfo? { streams.first { $0.id == id } }
+    public func pair(_ id: String) -> StereoPair? { pairs.first { $0.id == id } }
+
+    /// The group a speaker is in.
+    public func group(of speakerID: String) -> SpeakerGroup? { groups.first { $0.speakerIDs.contains(speakerID) } }
+
+    /// The stereo pair a speaker is in.
+    public func pair(of speakerID: String) -> StereoPair? { pairs.first { $0.contains(speakerID) } }
+
+    /// What a speaker should play and how, from its own settings and its group's; nil for an
+    /// unknown speaker.
+    public func playback(of speakerID: String) -> SpeakerPlayback? {
+        guard let speaker = speaker(speakerID), let group = group(of: speakerID) else { return nil }
+        return SpeakerPlayback(
+            streamID: group.streamID, volume: speaker.volume, muted: speaker.muted || group.muted,
+            latencyMs: speaker.latencyMs, channel: speaker.channel)
+    }
+
+    /// Broken invariants, described (empty when the model is consistent). For tests and for
+    /// checking a state loaded from the store.
+    public var violations: [String] {
+        var problems: [String] = []
+        var seen: [String: String] = [:]
+        for group in groups {
+            if group.speakerIDs.isEmpty { problems.append("group \(group.id) is empty") }
+            if stream(group.streamID) == nil { problems.append("group \(group.id) plays unknown stream \(group.streamID)") }
+            for id in group.speakerIDs {
+                if let other = seen[id] { problems.append("speaker \(id) is in groups \(other) and \(group.id)") }
+                seen[id] = group.id
+                if speaker(id) == nil { problems.append("group \(group.id) lists unknown speaker \(id)") }
+            }
+        }
+        for speaker in speakers where seen[speaker.id] == nil { problems.append("speaker \(speaker.id) is in no group") }
+        var paired = Set<String>()
+        for pair in pairs {
+            for id in pair.members where !paired.insert(id).inserted { problems.append("speaker \(id) is in two pairs") }
+            if group(of: pair.left)?.id != group(of: pair.right)?.id { problems.append("pair \(pair.id) is split across groups") }
+            if speaker(pair.left)?.channel != .left || speaker(pair.right)?.channel != .right {
+                problems.append("pair \(pair.id) does not play left and right")
+            }
+        }
+        if let party, group(party.groupID) == nil { problems.append("party mode without its group") }
+        var ids = Set<String>()
+        for id in speakers.map(\.id) where !ids.insert(id).inserted { problems.append("speaker \(id) exists twice") }
+        return problems
+    }
+
+    // MARK: Helpers for commands
+
+    func speakerIndex(_ id: String) throws(ControlError) -> Int {
+        guard let index = speakers.firstIndex(where: { $0.id == id }) else { throw .unknownSpeaker(id) }
+        return index
+    }
+
+    func groupIndex(_ id: String) throws(ControlError) -> Int {
+        guard let index = groups.firstIndex(where: { $0.id == id }) else { throw .unknownGroup(id) }
+        return index
+    }
+
+    func requireStream(_ id: String) throws(ControlError) {
+        guard stream(id) != nil else { throw .unknownStream(id) }
+    }
+
+    /// The speakers with their stereo partners added, each once, in the given order.
+    func withPartners(_ ids: [String]) -> [String] {
+        var result: [String] = []
+        for id in ids {
+            for member in pair(of: id)?.members ?? [id] where !result.contains(member) { result.append(member) }
+        }
+        return result
+    }
+
+    /// Takes speakers out of whatever groups they are in; groups left empty disappear.
+    mutating func detach(_ ids: [String]) {
+        for index in groups.indices { groups[index].speakerIDs.removeAll { ids.contains($0) } }
+        groups.removeAll { $0.speakerIDs.isEmpty }
+    }
+
+    /// Splits speakers into units that move together: a stereo pair, or a speaker alone.
+    func units(_ ids: [String]) -> [[String]] {
+        var units: [[String]] = []
+        var placed = Set<String>()
+        for id in ids where !placed.contains(id) {
+            var unit = [id]
+            if let partner = pair(of: id)?.partner(of: id), ids.contains(partner) { unit.append(partner) }
+            unit.forEach { placed.insert($0) }
+            units.append(unit)
+        }
+        return units
+    }
+}
+
+/// What a speaker plays and how: everything its session needs to tell it.
+public struct SpeakerPlayback: Sendable, Equatable {
+    public var streamID: String
+    public var volume: Int
+    /// The speaker's own mute or its group's.
+    public var muted: Bool
+    public var latencyMs: Int
+    public var channel: AudioChannel
+
+    public init(streamID: String, volume: Int, muted: Bool, latencyMs: Int, channel: AudioChannel) {
+        self.streamID = streamID
+        self.volume = volume
+        self.muted = muted
+        self.latencyMs = latencyMs
+        self.channel = channel
+    }
+}
