@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Pure core.
@@ -30,6 +31,7 @@ let package = Package(
 
         // Adapters.
         .target(name: "TuttiOpus", dependencies: ["TuttiAudio"]),  // libopus through dlopen
+        .target(name: "TuttiStore", dependencies: ["TuttiControl", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "TuttiSources",
             dependencies: ["TuttiAudio", "TuttiTiming", .product(name: "Logging", package: "swift-log")]
@@ -95,6 +97,8 @@ let package = Package(
         ),
         .testTarget(name: "TuttiAudioTests", dependencies: ["TuttiAudio"]),
         .testTarget(name: "TuttiControlTests", dependencies: ["TuttiControl"]),
+        .testTarget(
+            name: "TuttiStoreTests", dependencies: ["TuttiStore", "TuttiControl", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TuttiTimingTests", dependencies: ["TuttiTiming"]),
         .testTarget(name: "TuttiSyncTests", dependencies: ["TuttiSync", "TuttiTiming"]),
         .testTarget(name: "TuttiMeasureTests", dependencies: ["TuttiMeasure", "TuttiTiming"]),
