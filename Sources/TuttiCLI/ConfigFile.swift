@@ -33,6 +33,9 @@ struct ConfigFile: Decodable {
     var control_port: Int?
     var http_port: Int?
     var data_dir: String?
+    var trusted_networks: [String]?
+    var media_dirs: [String]?
+    var token: String?
     var sources: [String]?
     var stream: [Stream]?
     var speakers: [String: Speaker]?

@@ -57,7 +57,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         say("Tutti demo: a server and \(speakers) speakers with independent simulated clocks, \(Int(seconds)) s of music.")
         let source = try SourceURI(parsing: "tone://?name=music&kind=music")
-        var configuration = ServerConfiguration(sources: [source], bufferMs: bufferMs, bindAddress: "127.0.0.1", streamPort: 0)
+        var configuration = ServerConfiguration(sources: [source], bufferMs: bufferMs, bindAddress: "127.0.0.1", streamPort: 0, controlPort: 0, httpPort: 0)
         configuration.speakers = [:]
         let fleet = SpeakerFleet()
         let startedAt = monotonicNanos()

@@ -34,14 +34,22 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("stream-port"), help: "Port for speakers (default 1704).")
     var streamPort: Int?
 
-    @Option(name: .customLong("control-port"), help: "JSON-RPC port (default 1705; not served yet).")
+    @Option(name: .customLong("control-port"), help: "JSON-RPC port, newline-delimited as Snapcast's (default 1705).")
     var controlPort: Int?
 
-    @Option(name: .customLong("http-port"), help: "HTTP/WebSocket port (default 1780; not served yet).")
+    @Option(name: .customLong("http-port"), help: "HTTP and WebSocket port: /jsonrpc, /metrics (default 1780).")
     var httpPort: Int?
 
-    @Option(name: .customLong("data-dir"), help: "Directory for the server's state.")
+    @Option(
+        name: .customLong("data-dir"),
+        help: "Directory for the state database and the token (default: /var/lib/tutti for root, else $XDG_STATE_HOME/tutti or ~/.local/state/tutti).")
     var dataDir: String?
+
+    @Option(name: .customLong("trusted-network"), help: "A network (CIDR) whose control clients need no token, besides loopback (repeatable).")
+    var trustedNetworks: [String] = []
+
+    @Option(name: .customLong("media-dir"), help: "A directory whose files and FIFOs Stream.AddStream may open (repeatable).")
+    var mediaDirs: [String] = []
 
     @OptionGroup var logging: LoggingOptions
 
@@ -63,8 +71,11 @@ struct ServerCommand: AsyncParsableCommand {
         configuration.streamPort = streamPort ?? file.stream_port ?? configuration.streamPort
         configuration.controlPort = controlPort ?? file.control_port ?? configuration.controlPort
         configuration.httpPort = httpPort ?? file.http_port ?? configuration.httpPort
-        configuration.dataDirectory = dataDir ?? file.data_dir
+        configuration.dataDirectory = dataDir ?? file.data_dir ?? Self.defaultDataDirectory()
         configuration.speakers = file.speakerSettings
+        configuration.trustedNetworks = (file.trusted_networks ?? []) + trustedNetworks
+        configuration.mediaDirectories = (file.media_dirs ?? []) + mediaDirs
+        configuration.token = file.token
         let problems = configuration.problems()
         guard problems.isEmpty else { throw ConfigurationError(problems.joined(separator: "\n")) }
         return configuration
@@ -90,6 +101,16 @@ struct ServerCommand: AsyncParsableCommand {
         } catch let error as ServiceGroupError {
             throw fail("\(error)")
         }
+    }
+}
+
+extension ServerCommand {
+    /// Where state lives when no `--data-dir` is given: `/var/lib/tutti` for root (a system
+    /// service), else the user's state directory.
+    static func defaultDataDirectory(environment: [String: String] = ProcessInfo.processInfo.environment, isRoot: Bool = geteuid() == 0) -> String {
+        if isRoot { return "/var/lib/tutti" }
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/tutti" }
+        return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/tutti"
     }
 }
 

@@ -203,7 +203,7 @@ struct SyncBenchCommand: AsyncParsableCommand {
     }
 
     private func musicServer() throws -> ServerConfiguration {
-        ServerConfiguration(sources: [try SourceURI(parsing: "tone://?name=music&kind=music")], bufferMs: 1000, bindAddress: "127.0.0.1", streamPort: 0)
+        ServerConfiguration(sources: [try SourceURI(parsing: "tone://?name=music&kind=music")], bufferMs: 1000, bindAddress: "127.0.0.1", streamPort: 0, controlPort: 0, httpPort: 0)
     }
 
     /// Tutti speakers log at debug level (with their clock-estimate lines) only for `--speaker-logs`.

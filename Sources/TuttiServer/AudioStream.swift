@@ -1,75 +1,72 @@
 import NIOCore
 import TuttiAudio
+import TuttiControl
 import TuttiTiming
-import TuttiWire
 
-/// One encoded chunk as it goes out: a whole WireChunk frame, encoded once and shared (not
-/// copied) by every session of the stream.
-struct PublishedChunk {
-    /// Server time of the chunk's first sample.
-    var timestamp: Nanos
-    /// The encoded frame (header + payload).
-    var frame: ByteBuffer
-}
-
-/// A named stream as the sessions see it: its codec header, its recent chunks and its speakers.
+/// A named stream as the server's core sees it: its codec header, its recent packets and the
+/// links of the speakers that play it. Protocol-neutral: packets are codec bytes with times.
 ///
-/// Confined to the server's single event loop (every method asserts it); the stream reader
-/// thread hands chunks over with `eventLoop.execute`. Recent chunks — those a speaker could
-/// still play, `timestamp + buffer > now` — are kept so that a speaker joining a playing
-/// stream gets them at once and can start after one round trip.
+/// Confined to the server's event loop (every method asserts it); the stream reader's thread
+/// hands packets over with `eventLoop.execute`. Recent packets — those a speaker could still
+/// play, `timestamp + buffer > now` — are kept so that a speaker joining, switching to or
+/// unmuted on a playing stream gets them at once and can start after one round trip.
 final class AudioStream: @unchecked Sendable {
+    /// The stream's ID; a channel variant's is its stream's plus `#left`, `#right` or `#mono`.
     let name: String
     let format: SampleFormat
     let codecName: String
-    /// The encoded CodecHeader frame every new speaker receives before chunks.
-    let codecHeaderFrame: ByteBuffer
+    let codecHeader: [UInt8]
+    /// For a variant: the channel it carries on every output channel.
+    let channel: AudioChannel
     let eventLoop: any EventLoop
-    private let buffer: Nanos
-    private var recent: [PublishedChunk] = []
-    private var sessions: [ObjectIdentifier: SnapSession] = [:]
-    /// Chunks published since start.
-    private(set) var chunksPublished = 0
+    let bufferNanos: Nanos
+    private var recent: [StreamPacket] = []
+    private var links: [ObjectIdentifier: any SpeakerLink] = [:]
+    /// Variants of this stream for speakers that cannot pick a channel themselves, by channel.
+    var variants: [AudioChannel: AudioStream] = [:]
+    /// Packets published since start.
+    private(set) var packetsPublished = 0
 
-    init(name: String, format: SampleFormat, codecName: String, codecHeader: [UInt8], bufferMs: Int, eventLoop: any EventLoop) {
+    init(
+        name: String, format: SampleFormat, codecName: String, codecHeader: [UInt8], bufferMs: Int, eventLoop: any EventLoop,
+        channel: AudioChannel = .stereo
+    ) {
         self.name = name
         self.format = format
         self.codecName = codecName
-        self.buffer = Nanos(bufferMs) * .nanosPerMillisecond
+        self.codecHeader = codecHeader
+        self.channel = channel
+        self.bufferNanos = Nanos(bufferMs) * .nanosPerMillisecond
         self.eventLoop = eventLoop
-        let header = CodecHeader(codec: codecName, payload: ByteBuffer(bytes: codecHeader))
-        self.codecHeaderFrame = SnapFrame(message: .codecHeader(header)).encoded()
     }
 
-    /// Encodes a packet's WireChunk frame once and hands it to every session of the stream.
+    /// Keeps a packet for joiners and hands it to every link of the stream.
     func publish(_ packet: EncodedPacket, sent: Nanos) {
         eventLoop.preconditionInEventLoop()
-        let chunk = WireChunk(timestamp: TimeVal(nanoseconds: packet.timestamp), data: ByteBuffer(bytes: packet.bytes))
-        let frame = SnapFrame(sent: TimeVal(nanoseconds: sent), message: .wireChunk(chunk)).encoded()
-        let published = PublishedChunk(timestamp: packet.timestamp, frame: frame)
+        let published = StreamPacket(timestamp: packet.timestamp, sent: sent, payload: ByteBuffer(bytes: packet.bytes))
         recent.append(published)
-        let stale = recent.prefix { $0.timestamp + buffer <= sent }.count
+        let stale = recent.prefix { $0.timestamp + bufferNanos <= sent }.count
         if stale > 0 { recent.removeFirst(stale) }
-        chunksPublished += 1
-        for session in sessions.values { session.enqueue(published) }
+        packetsPublished += 1
+        for link in links.values { link.deliver(published) }
     }
 
-    /// The chunks a speaker joining at `now` can still play, oldest first.
-    func playableChunks(at now: Nanos) -> ArraySlice<PublishedChunk> {
+    /// The packets a speaker starting at `now` can still play, oldest first.
+    func playablePackets(at now: Nanos) -> ArraySlice<StreamPacket> {
         eventLoop.preconditionInEventLoop()
-        let start = recent.firstIndex { $0.timestamp + buffer > now } ?? recent.endIndex
+        let start = recent.firstIndex { $0.timestamp + bufferNanos > now } ?? recent.endIndex
         return recent[start...]
     }
 
-    func add(_ session: SnapSession) {
+    func add(_ link: any SpeakerLink) {
         eventLoop.preconditionInEventLoop()
-        sessions[ObjectIdentifier(session)] = session
+        links[ObjectIdentifier(link)] = link
     }
 
-    func remove(_ session: SnapSession) {
+    func remove(_ link: any SpeakerLink) {
         eventLoop.preconditionInEventLoop()
-        sessions[ObjectIdentifier(session)] = nil
+        links[ObjectIdentifier(link)] = nil
     }
 
-    var sessionCount: Int { sessions.count }
+    var linkCount: Int { links.count }
 }

@@ -1,3 +1,4 @@
+import TuttiControl
 import TuttiSources
 
 /// Everything `tutti server` needs to start, from the command line and/or `tutti.toml`.
@@ -25,19 +26,28 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Address to listen on (`0.0.0.0` for all IPv4, `::` for all, `127.0.0.1` for loopback).
     public var bindAddress: String
     public var streamPort: Int
-    /// Accepted now; the JSON-RPC listener arrives with the control issue.
+    /// JSON-RPC over TCP (Snapcast's 1705); 0 picks a free port.
     public var controlPort: Int
-    /// Accepted now; the HTTP/WebSocket listener arrives with the control issue.
+    /// HTTP (`POST /jsonrpc`, `GET /metrics`) and WebSocket (`/jsonrpc`) (Snapcast's 1780).
     public var httpPort: Int
-    /// Where state will be stored (created if missing).
+    /// Where the state database and the token are kept (created if missing); nil keeps state
+    /// in memory only (the demo, tests).
     public var dataDirectory: String?
-    /// Settings by speaker ID (a Hello's ID, or its MAC when the ID is empty).
+    /// Speakers known before they first connect, by ID (a Hello's ID, or its MAC when the ID
+    /// is empty). They seed the store on its first start; after that the store is the truth.
     public var speakers: [String: SpeakerSettings]
+    /// Networks (CIDR) whose control clients need no token, besides loopback.
+    public var trustedNetworks: [String]
+    /// Directories whose files and FIFOs Stream.AddStream may open (nothing else on disk).
+    public var mediaDirectories: [String]
+    /// The control API's token; nil: read from (or generated into) the data directory.
+    public var token: String?
 
     public init(
         sources: [SourceURI], bufferMs: Int = 1000, bindAddress: String = "0.0.0.0",
         streamPort: Int = 1704, controlPort: Int = 1705, httpPort: Int = 1780,
-        dataDirectory: String? = nil, speakers: [String: SpeakerSettings] = [:]
+        dataDirectory: String? = nil, speakers: [String: SpeakerSettings] = [:], trustedNetworks: [String] = [],
+        mediaDirectories: [String] = [], token: String? = nil
     ) {
         self.sources = sources
         self.bufferMs = bufferMs
@@ -47,6 +57,9 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.httpPort = httpPort
         self.dataDirectory = dataDirectory
         self.speakers = speakers
+        self.trustedNetworks = trustedNetworks
+        self.mediaDirectories = mediaDirectories
+        self.token = token
     }
 
     /// Checks values that parse but cannot work; returns a message per problem (empty: fine).
@@ -71,7 +84,19 @@ public struct ServerConfiguration: Sendable, Equatable {
                 problems.append("speaker '\(id)' is mapped to unknown stream '\(stream)'")
             }
             if !(0...100).contains(speaker.volume) { problems.append("speaker '\(id)': volume \(speaker.volume) is outside 0...100") }
+            if !SystemModel.latencyRange.contains(speaker.latencyMs) { problems.append("speaker '\(id)': latency \(speaker.latencyMs) ms is outside ±10000") }
         }
+        for network in trustedNetworks {
+            do {
+                _ = try NetworkRange(parsing: network)
+            } catch {
+                problems.append(error.description)
+            }
+        }
+        for directory in mediaDirectories where !directory.hasPrefix("/") {
+            problems.append("media directory '\(directory)' is not an absolute path")
+        }
+        if let token, token.count < 16 { problems.append("the token must have at least 16 characters") }
         return problems
     }
 }

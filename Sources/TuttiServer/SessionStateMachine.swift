@@ -6,8 +6,9 @@ import TuttiWire
 /// States:
 /// - `awaitingHello`: connected; only a Hello (or Time) makes sense. A connection that sends
 ///   no Hello within `helloTimeout` is closed.
-/// - `streaming`: greeted; ServerSettings, CodecHeader and chunks flow; Time requests are
-///   answered; ClientInfo updates the speaker's volume and mute.
+/// - `streaming`: greeted; ServerSettings, CodecHeader and chunks flow (once the control plane
+///   has said what the speaker plays); Time requests are answered; ClientInfo updates the
+///   speaker's volume and mute; a Tutti speaker's SpeakerStatus updates its sync status.
 /// - `closed`: nothing more happens.
 ///
 /// The handler feeds events in and performs the returned action in one `switch`.
@@ -25,6 +26,8 @@ struct SessionStateMachine {
         /// Answer a Time request: refersTo `requestID`, `latency` = server receive − client send.
         case replyTime(requestID: UInt16, latency: Nanos)
         case updateClient(ClientInfo)
+        /// A Tutti speaker reported its sync status.
+        case status(SpeakerStatusReport)
         /// Log and carry on.
         case ignore(reason: String)
         case close(reason: String)
@@ -52,6 +55,8 @@ struct SessionStateMachine {
             return .replyTime(requestID: frame.id, latency: receivedAt - frame.sent.nanoseconds)
         case (.streaming, .clientInfo(let info)):
             return .updateClient(info)
+        case (.streaming, .speakerStatus(let report)):
+            return .status(report)
         case (.awaitingHello, .clientInfo):
             state = .closed
             return .close(reason: "ClientInfo before Hello")

@@ -1,17 +1,22 @@
 import Logging
 import NIOCore
+import TuttiControl
 import TuttiTiming
 import TuttiWire
 
-/// One speaker connection speaking Snapcast's binary protocol: performs the actions of its
-/// ``SessionStateMachine`` and keeps the speaker's own audio queue.
+/// One speaker connection speaking Snapcast's binary protocol: the Snapcast adapter of
+/// ``SpeakerLink``. Performs the actions of its ``SessionStateMachine`` and keeps the
+/// speaker's own audio queue.
 ///
-/// Runs on the server's event loop. Audio goes through a ``DueQueue``: while the socket is
-/// writable chunks go straight out; when the speaker is slow or stuck, NIO stops accepting
-/// (write-buffer watermarks) and chunks wait in the queue, where those too old to play are
-/// dropped — for this speaker alone, so it never delays the others. Time replies skip that
-/// queue and are stamped with the server clock just before they are handed to the socket.
-final class SnapSession: ChannelInboundHandler, @unchecked Sendable {
+/// Runs on the server's event loop, where ``ServerCore`` is isolated. After a Hello the
+/// session waits for the core to say what to play (``play(_:settings:backlog:)``), then
+/// sends ServerSettings (answering the Hello), the CodecHeader and the still-playable chunks.
+/// Audio goes through a ``DueQueue``: while the socket is writable chunks go straight out;
+/// when the speaker is slow or stuck, NIO stops accepting (write-buffer watermarks) and chunks
+/// wait in the queue, where those too old to play are dropped — for this speaker alone. Time
+/// replies skip that queue and are stamped with the server clock just before they are handed
+/// to the socket.
+final class SnapSession: ChannelInboundHandler, SpeakerLink, @unchecked Sendable {
     typealias InboundIn = SnapFrame
     typealias OutboundOut = ByteBuffer
 
@@ -24,10 +29,11 @@ final class SnapSession: ChannelInboundHandler, @unchecked Sendable {
     private var queue: DueQueue<ByteBuffer>
     private var nextMessageID: UInt16 = 0
     private var helloTimer: Scheduled<Void>?
-    /// The stream this speaker plays, once greeted.
-    private(set) var stream: AudioStream?
-    private(set) var clientID: String?
-    private(set) var muted = false
+    /// The Hello's request ID, answered by the first ServerSettings.
+    private var helloRequestID: UInt16?
+    private var settings: LinkSettings?
+    private(set) var speakerID: String?
+    private(set) var capabilities: [String] = []
 
     init(core: ServerCore, clock: any TimeSource, arrival: ArrivalTime, logger: Logger) {
         self.core = core
@@ -62,8 +68,7 @@ final class SnapSession: ChannelInboundHandler, @unchecked Sendable {
     func channelInactive(context: ChannelHandlerContext) {
         machine.closed()
         helloTimer?.cancel()
-        if let stream { stream.remove(self) }
-        core.sessionEnded(self)
+        core.assumeIsolated { $0.linkClosed(self) }
         logger.info("speaker disconnected")
         self.context = nil
         context.fireChannelInactive()
@@ -74,20 +79,36 @@ final class SnapSession: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelWritabilityChanged()
     }
 
-    /// A new chunk of this speaker's stream (called by ``AudioStream/publish(_:sent:)``).
-    func enqueue(_ chunk: PublishedChunk) {
-        guard !muted else { return }
-        queue.push(timestamp: chunk.timestamp, payload: chunk.frame, now: clock.now())
+    // MARK: SpeakerLink
+
+    func play(_ stream: AudioStream, settings: LinkSettings, backlog: ArraySlice<StreamPacket>) {
+        send(settings)
+        queue.removeAll()
+        write(SnapFrame(message: .codecHeader(CodecHeader(codec: stream.codecName, payload: ByteBuffer(bytes: stream.codecHeader)))).encoded(), flush: true)
+        logger.info("playing stream '\(stream.name)' (\(stream.codecName) \(stream.format))")
+        enqueue(backlog)
+    }
+
+    func update(_ settings: LinkSettings, backlog: ArraySlice<StreamPacket>) {
+        send(settings)
+        enqueue(backlog)
+    }
+
+    func deliver(_ packet: StreamPacket) {
+        guard settings?.muted == false else { return }
+        queue.push(timestamp: packet.timestamp, payload: packet.framed(SnapSession.self, make: Self.frame), now: clock.now())
         drain()
     }
 
-    /// Sends ServerSettings now (after a volume, latency or mute change).
-    func sendSettings(_ settings: ServerSettings, refersTo: UInt16 = 0) {
-        let wasMuted = muted
-        muted = settings.muted
-        if muted, !wasMuted { queue.removeAll() }
-        write(SnapFrame(id: nextID(), refersTo: refersTo, message: .serverSettings(settings)).encoded(), flush: true)
+    func close(reason: String) { perform(.close(reason: reason)) }
+
+    /// A packet as a Snapcast WireChunk frame (header `sent` = when it was published).
+    private static func frame(_ packet: StreamPacket) -> ByteBuffer {
+        let chunk = WireChunk(timestamp: TimeVal(nanoseconds: packet.timestamp), data: packet.payload)
+        return SnapFrame(sent: TimeVal(nanoseconds: packet.sent), message: .wireChunk(chunk)).encoded()
     }
+
+    // MARK: Actions
 
     private func perform(_ action: SessionStateMachine.Action, receivedAt: Nanos = 0) {
         switch action {
@@ -104,7 +125,13 @@ final class SnapSession: ChannelInboundHandler, @unchecked Sendable {
             bytes.stampSent(TimeVal(nanoseconds: clock.now()))
             write(bytes, flush: true)
         case .updateClient(let info):
-            if let clientID { core.clientReported(info, clientID: clientID) }
+            core.assumeIsolated { $0.linkReported(self, volume: info.volume, muted: info.muted) }
+        case .status(let report):
+            let status = SyncStatus(
+                locked: report.locked, clockErrorMicroseconds: report.clockErrorUs, ratePPM: report.ratePpm, bufferMs: report.bufferMs,
+                outputDelayMs: report.outputDelayMs, underruns: report.underruns, hardSyncs: report.hardSyncs,
+                playoutErrorMicroseconds: report.playoutErrorUs)
+            core.assumeIsolated { $0.linkReportedStatus(self, status) }
         case .ignore(let reason):
             logger.debug("ignored: \(reason)")
         case .close(let reason):
@@ -116,18 +143,35 @@ final class SnapSession: ChannelInboundHandler, @unchecked Sendable {
 
     private func greet(_ hello: Hello, requestID: UInt16) {
         let id = hello.clientID
-        clientID = id
+        speakerID = id
+        helloRequestID = requestID
+        capabilities = hello.capabilities
         logger[metadataKey: "speaker"] = "\(id)"
-        let (stream, settings) = core.sessionGreeted(self, hello: hello)
-        self.stream = stream
-        logger.info("speaker '\(hello.hostName)' (\(hello.clientName) \(hello.version)) joined stream '\(stream.name)'")
-        sendSettings(settings, refersTo: requestID)
-        write(stream.codecHeaderFrame, flush: true)
+        logger.info("speaker '\(hello.hostName)' (\(hello.clientName) \(hello.version)) said hello")
+        let address = context?.remoteAddress?.ipAddress ?? ""
+        let speaker = SpeakerHello(
+            id: id, host: HostInfo(name: hello.hostName, mac: hello.mac, ip: address, os: hello.os, arch: hello.arch),
+            software: SoftwareInfo(name: hello.clientName, version: hello.version, protocolVersion: hello.protocolVersion),
+            instance: hello.instance, capabilities: hello.capabilities)
+        core.assumeIsolated { $0.linkGreeted(self, hello: speaker) }
+    }
+
+    /// Sends ServerSettings (the first answers the Hello) and remembers what the speaker has.
+    private func send(_ new: LinkSettings) {
+        let wasMuted = settings?.muted ?? false
+        let message = ServerSettings(
+            bufferMs: new.bufferMs, latency: new.latencyMs, volume: new.volume, muted: new.muted, channel: new.channel?.rawValue,
+            statusIntervalMs: new.statusIntervalMs)
+        write(SnapFrame(id: nextID(), refersTo: helloRequestID ?? 0, message: .serverSettings(message)).encoded(), flush: true)
+        helloRequestID = nil
+        settings = new
+        if new.muted, !wasMuted { queue.removeAll() }
+    }
+
+    private func enqueue(_ packets: ArraySlice<StreamPacket>) {
+        guard settings?.muted == false, !packets.isEmpty else { return }
         let now = clock.now()
-        if !muted {
-            for chunk in stream.playableChunks(at: now) { queue.push(timestamp: chunk.timestamp, payload: chunk.frame, now: now) }
-        }
-        stream.add(self)
+        for packet in packets { queue.push(timestamp: packet.timestamp, payload: packet.framed(SnapSession.self, make: Self.frame), now: now) }
         drain()
     }
 

@@ -10,7 +10,14 @@ extension TuttiServer {
     public static func withRunning<T: Sendable>(
         _ configuration: ServerConfiguration, logger: Logger, _ body: @Sendable (_ port: Int) async throws -> T
     ) async throws -> T {
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        try await withRunningServer(configuration, logger: logger) { ports in try await body(ports.stream) }
+    }
+
+    /// Like ``withRunning(_:logger:_:)``, with every port the server bound (speakers, JSON-RPC, HTTP).
+    public static func withRunningServer<T: Sendable>(
+        _ configuration: ServerConfiguration, logger: Logger, _ body: @Sendable (_ ports: ServerPorts) async throws -> T
+    ) async throws -> T {
+        let (ports, continuation) = AsyncStream.makeStream(of: ServerPorts.self)
         let server = TuttiServer(configuration: configuration, logger: logger) { continuation.yield($0) }
         let group = ServiceGroup(services: [server], logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in

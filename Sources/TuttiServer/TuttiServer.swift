@@ -4,26 +4,34 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import TuttiAudio
+import TuttiControl
 import TuttiSources
+import TuttiStore
 import TuttiTiming
 import TuttiWire
 
 /// `tutti server` as a ServiceLifecycle service: opens every source, serves speakers over
-/// Snapcast's binary protocol, and shuts down cleanly on graceful shutdown (SIGINT/SIGTERM).
+/// Snapcast's binary protocol, serves the control API (JSON-RPC on TCP, HTTP and WebSocket),
+/// keeps the system's state in its store, and shuts down cleanly on graceful shutdown.
 ///
-/// One event loop serves all sessions and streams, so their shared state needs no locks;
-/// each source is read on a thread of its own. Startup fails with a ``ServerError`` before
-/// anything plays if a source cannot be opened or the stream port cannot be bound.
+/// Two event loops: the audio loop runs every speaker session and stream (``ServerCore``), the
+/// control loop runs the control plane (``ControlPlane``: model, store, API clients), so a
+/// slow disk write never delays a chunk or a Time reply. Each source is read on a thread of
+/// its own. Startup fails with a ``ServerError`` before anything plays if a source cannot be
+/// opened, a port cannot be bound, or the state database cannot be used.
 public final class TuttiServer: Service, Sendable {
     public let configuration: ServerConfiguration
-    private let logger: Logger
-    private let clock: any TimeSource
-    private let onListening: @Sendable (Int) -> Void
+    let logger: Logger
+    let clock: any TimeSource
+    private let onListening: @Sendable (ServerPorts) -> Void
 
     /// - Parameters:
     ///   - clock: the server clock that stamps chunks and Time replies (monotonic by default).
-    ///   - onListening: called with the bound stream port once speakers can connect.
-    public init(configuration: ServerConfiguration, logger: Logger, clock: any TimeSource = MonotonicClock(), onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
+    ///   - onListening: called with the bound ports once speakers and control clients can connect.
+    public init(
+        configuration: ServerConfiguration, logger: Logger, clock: any TimeSource = MonotonicClock(),
+        onListening: @escaping @Sendable (ServerPorts) -> Void = { _ in }
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
@@ -33,63 +41,87 @@ public final class TuttiServer: Service, Sendable {
     public func run() async throws {
         let problems = configuration.problems()
         guard problems.isEmpty else { throw ServerError.invalidConfiguration(problems) }
-        try prepareDataDirectory()
-        let sources = try openSources()
-        let encoders: [any AudioEncoder]
+        let lock = try prepareDataDirectory()
+        defer { if let lock { close(lock) } }
+        let store = try openStore()
+        let access = AccessPolicy(token: try resolveToken(), trustedNetworks: configuration.trustedNetworks.compactMap { try? NetworkRange(parsing: $0) })
+        let opened = try openConfiguredSources()
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        var loops = group.makeIterator()
+        let audioLoop = loops.next()!
+        let controlLoop = loops.next()!
+        let core = ServerCore(eventLoop: audioLoop, bufferMs: configuration.bufferMs, clock: clock, logger: logger)
+        var readers: [StreamReader] = []
+        for (uri, source, encoder) in opened { readers.append(await makeStream(uri: uri, source: source, encoder: encoder, core: core)) }
+        let streamHost = makeStreamHost(core: core)
+
+        let (model, stored) = try await restoreModel(store: store, streamHost: streamHost)
+        let metrics = ServerMetrics()
+        let control = ControlPlane(
+            eventLoop: controlLoop, model: model, store: store, stored: stored, api: ControlAPI(identity: Self.identity()),
+            access: access, core: core, streams: streamHost, metrics: metrics, logger: logger)
+        await core.connect { event in
+            controlLoop.execute { control.assumeIsolated { $0.speakerEvent(event) } }
+        }
+
+        var channels: [any Channel] = []
         do {
-            encoders = try zip(configuration.sources, sources).map { uri, source in
-                // A file's own format is known only now that it is open.
-                if let problem = StreamEncoders.problem(codec: uri.codec, format: source.format) {
-                    throw ServerError.sourceFailed(name: uri.name, reason: problem)
-                }
-                do {
-                    return try StreamEncoders.make(codec: uri.codec, format: source.format)
-                } catch {
-                    throw ServerError.sourceFailed(name: uri.name, reason: "\(error)")
-                }
-            }
+            channels.append(try await bind(port: configuration.streamPort, what: "speakers") { try await bindSpeakers(group: audioLoop, core: core) })
+            channels.append(try await bind(port: configuration.controlPort, what: "JSON-RPC") { try await bindControl(group: controlLoop, control: control) })
         } catch {
-            sources.forEach { $0.close() }
+            await stop(readers: readers, core: core, channels: channels, group: group)
             throw error
         }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let loop = group.next()
-        let core = ServerCore(eventLoop: loop, bufferMs: configuration.bufferMs, speakers: configuration.speakers, logger: logger)
-        let readers = try await loop.submit { [configuration, logger, clock] in
-            zip(zip(configuration.sources, sources), encoders).map { pair, encoder in
-                let (uri, source) = pair
-                let stream = AudioStream(
-                    name: uri.name, format: source.format, codecName: encoder.codecName, codecHeader: encoder.header,
-                    bufferMs: configuration.bufferMs, eventLoop: loop)
-                core.addStream(stream)
-                return StreamReader(source: source, chunkMilliseconds: uri.chunkMilliseconds, stream: stream, encoder: encoder, clock: clock, logger: logger)
+        let http = HTTPControlServer(control: control, metrics: metrics, logger: logger)
+        let (httpPorts, httpPort) = AsyncStream.makeStream(of: Int.self)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { [configuration] in
+                defer { httpPort.finish() }
+                do {
+                    try await http.run(group: controlLoop, host: configuration.bindAddress, port: configuration.httpPort) { httpPort.yield($0) }
+                } catch {
+                    throw ServerError.cannotListen(address: configuration.bindAddress, port: configuration.httpPort, reason: "HTTP: \(error)")
+                }
             }
-        }.get()
+            var iterator = httpPorts.makeAsyncIterator()
+            guard let boundHTTP = await iterator.next() else {
+                await stop(readers: readers, core: core, channels: channels, group: group)
+                try await tasks.waitForAll()  // rethrows why HTTP did not start
+                return
+            }
+            let ports = ServerPorts(stream: channels[0].localAddress?.port ?? 0, control: channels[1].localAddress?.port ?? 0, http: boundHTTP)
+            readers.forEach { $0.start() }
+            logger.info("serving \(model.streams.count) stream(s) to speakers on \(configuration.bindAddress):\(ports.stream), buffer \(configuration.bufferMs) ms")
+            for stream in model.streams { logger.info("stream '\(stream.id)': \(stream.uri)") }
+            logger.info("control API: JSON-RPC on port \(ports.control), HTTP and WebSocket on port \(ports.http) (/jsonrpc, /metrics)")
+            onListening(ports)
 
-        let channel: any Channel
-        do {
-            channel = try await bind(group: group, core: core)
-        } catch {
-            sources.forEach { $0.close() }
-            try? await group.shutdownGracefully()
-            throw ServerError.cannotListen(address: configuration.bindAddress, port: configuration.streamPort, reason: "\(error)")
+            // Run until graceful shutdown (SIGINT/SIGTERM) or cancellation; HTTP stops with it.
+            try? await gracefulShutdown()
+            logger.info("shutting down")
+            try? await tasks.waitForAll()
+            await stop(readers: readers, core: core, channels: channels, group: group)
         }
-        readers.forEach { $0.start() }
-        let port = channel.localAddress?.port ?? configuration.streamPort
-        logger.info("serving \(configuration.sources.count) stream(s) to speakers on \(configuration.bindAddress):\(port), buffer \(configuration.bufferMs) ms")
-        for source in configuration.sources { logger.info("stream '\(source.name)': \(source.text)") }
-        logger.notice("JSON-RPC (port \(configuration.controlPort)) and HTTP (port \(configuration.httpPort)) are not served yet")
-        onListening(port)
+    }
 
-        // Run until graceful shutdown (SIGINT/SIGTERM) or cancellation.
-        try? await gracefulShutdown()
-        logger.info("shutting down")
+    private func stop(readers: [StreamReader], core: ServerCore, channels: [any Channel], group: MultiThreadedEventLoopGroup) async {
+        for channel in channels { try? await channel.close() }
         readers.forEach { $0.stop() }
-        try? await channel.close()
+        for id in await core.streamIDs where !readers.contains(where: { $0.streamName == id }) { await core.removeStream(id)?.stop() }
         try? await group.shutdownGracefully()
     }
 
-    private func bind(group: MultiThreadedEventLoopGroup, core: ServerCore) async throws -> any Channel {
+    /// Binds a listener, turning failure into ``ServerError/cannotListen(address:port:reason:)``.
+    private func bind(port: Int, what: String, _ body: () async throws -> any Channel) async throws -> any Channel {
+        do {
+            return try await body()
+        } catch {
+            throw ServerError.cannotListen(address: configuration.bindAddress, port: port, reason: "\(what): \(error)")
+        }
+    }
+
+    private func bindSpeakers(group: any EventLoop, core: ServerCore) async throws -> any Channel {
         let logger = self.logger
         let clock = self.clock
         return try await ServerBootstrap(group: group)
@@ -109,27 +141,36 @@ public final class TuttiServer: Service, Sendable {
             .get()
     }
 
-    private func openSources() throws -> [any PCMSource] {
-        var opened: [any PCMSource] = []
-        for uri in configuration.sources {
-            do {
-                opened.append(try SourceFactory.open(uri, allowProcess: true, logger: logger))
-            } catch {
-                opened.forEach { $0.close() }
-                throw ServerError.sourceFailed(name: uri.name, reason: "\(error)")
+    private func bindControl(group: any EventLoop, control: ControlPlane) async throws -> any Channel {
+        let logger = self.logger
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ControlTCPSession(control: control, logger: logger))
+                }
             }
-        }
-        return opened
+            .bind(host: configuration.bindAddress, port: configuration.controlPort)
+            .get()
     }
 
-    private func prepareDataDirectory() throws {
-        guard let path = configuration.dataDirectory else { return }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw ServerError.dataDirectory(path: path, reason: error.localizedDescription)
-        }
+    /// Who the server says it is: Snapcast 0.26's API, this host.
+    static func identity() -> ServerIdentity {
+        var info = utsname()
+        uname(&info)
+        let machine = withUnsafeBytes(of: info.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let system = withUnsafeBytes(of: info.sysname) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return ServerIdentity(host: HostInfo(name: ProcessInfo.processInfo.hostName, os: system, arch: machine))
     }
+}
+
+/// The ports a running server listens on (what was asked for, or what the OS picked for 0).
+public struct ServerPorts: Sendable, Equatable {
+    public var stream: Int
+    public var control: Int
+    public var http: Int
 }
 
 /// Why the server could not start.
@@ -138,6 +179,7 @@ public enum ServerError: Error, CustomStringConvertible {
     case sourceFailed(name: String, reason: String)
     case cannotListen(address: String, port: Int, reason: String)
     case dataDirectory(path: String, reason: String)
+    case store(StoreError)
 
     public var description: String {
         switch self {
@@ -145,6 +187,7 @@ public enum ServerError: Error, CustomStringConvertible {
         case .sourceFailed(let name, let reason): "stream '\(name)': \(reason)"
         case .cannotListen(let address, let port, let reason): "cannot listen on \(address):\(port): \(reason)"
         case .dataDirectory(let path, let reason): "data directory \(path): \(reason)"
+        case .store(let error): "\(error)"
         }
     }
 }

@@ -102,7 +102,7 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
             }
         case .time(let time):
             timeReply(frame: frame, latency: time.latency, receivedAt: now)
-        case .hello, .clientInfo, .streamTags:
+        case .hello, .clientInfo, .streamTags, .speakerStatus:
             logger.debug("ignoring \(frame.message.type) from the server")
         }
     }

@@ -15,6 +15,8 @@ public func withServer<T: Sendable>(
     var configuration = ServerConfiguration(sources: try sources.map { try SourceURI(parsing: $0) })
     configuration.bindAddress = "127.0.0.1"
     configuration.streamPort = 0
+    configuration.controlPort = 0
+    configuration.httpPort = 0
     configuration.bufferMs = bufferMs
     configuration.speakers = speakers
     return try await TuttiServer.withRunning(configuration, logger: logger) { port in try await body(port, capture) }

@@ -38,3 +38,11 @@ public struct TemporaryDirectory {
 
 /// Finds a TCP port on 127.0.0.1 that is free right now (the OS picks it).
 public func freePort() -> Int { freeLoopbackPort() }
+
+/// `tutti server` arguments for a test process: `arguments` plus ports the OS picks for the
+/// control API and a data directory of its own (under `directory`, or a new temporary one), so
+/// tests never touch the machine's ports 1705/1780 or the user's state.
+public func testServerArguments(_ arguments: [String], dataDirectory: String? = nil) -> [String] {
+    let directory = dataDirectory ?? ((try? TemporaryDirectory().path) ?? NSTemporaryDirectory())
+    return arguments + ["--control-port", "0", "--http-port", "0", "--data-dir", directory]
+}

@@ -15,11 +15,14 @@ public struct Hello: Hashable, Sendable {
     public var instance: Int
     public var id: String
     public var protocolVersion: Int
+    /// Tutti's extensions the client understands (`channel`, `status`); sent only by Tutti
+    /// speakers, under a key Snapcast's servers ignore. Empty for snapclient.
+    public var capabilities: [String]
 
     public init(
         mac: String = "00:00:00:00:00:00", hostName: String = "", version: String = "0.26.0",
         clientName: String = "Snapclient", os: String = "Linux", arch: String = "x86_64",
-        instance: Int = 1, id: String = "", protocolVersion: Int = 2
+        instance: Int = 1, id: String = "", protocolVersion: Int = 2, capabilities: [String] = []
     ) {
         self.mac = mac
         self.hostName = hostName
@@ -30,6 +33,7 @@ public struct Hello: Hashable, Sendable {
         self.instance = instance
         self.id = id
         self.protocolVersion = protocolVersion
+        self.capabilities = capabilities
     }
 
     /// The client's identity as Snapcast forms it: `id` if given, otherwise the MAC, plus
@@ -49,6 +53,7 @@ public struct Hello: Hashable, Sendable {
         var Instance: Int?
         var ID: String?
         var SnapStreamProtocolVersion: Int?
+        var TuttiCapabilities: [String]?
     }
 
     static func decode(from payload: inout ByteBuffer) throws(WireError) -> Hello {
@@ -58,14 +63,16 @@ public struct Hello: Hashable, Sendable {
         return Hello(
             mac: json.MAC ?? defaults.mac, hostName: json.HostName ?? "", version: json.Version ?? "",
             clientName: json.ClientName ?? "", os: json.OS ?? "", arch: json.Arch ?? "",
-            instance: json.Instance ?? 1, id: json.ID ?? "", protocolVersion: json.SnapStreamProtocolVersion ?? 2
+            instance: json.Instance ?? 1, id: json.ID ?? "", protocolVersion: json.SnapStreamProtocolVersion ?? 2,
+            capabilities: json.TuttiCapabilities ?? []
         )
     }
 
     func encode(into buffer: inout ByteBuffer) {
         let json = JSON(
             MAC: mac, HostName: hostName, Version: version, ClientName: clientName, OS: os, Arch: arch,
-            Instance: instance, ID: id, SnapStreamProtocolVersion: protocolVersion
+            Instance: instance, ID: id, SnapStreamProtocolVersion: protocolVersion,
+            TuttiCapabilities: capabilities.isEmpty ? nil : capabilities
         )
         buffer.writeSnapString(encodeJSONPayload(json))
     }

@@ -9,12 +9,20 @@ public struct ServerSettings: Hashable, Sendable {
     public var latency: Int
     public var volume: Int
     public var muted: Bool
+    /// Tutti: the channel to play (`stereo`, `left`, `right`, `mono`), sent only to speakers
+    /// that announced the `channel` capability; nil otherwise.
+    public var channel: String?
+    /// Tutti: how often to send ``SpeakerStatus`` (ms), sent only to speakers that announced
+    /// the `status` capability; nil means "do not send any".
+    public var statusIntervalMs: Int?
 
-    public init(bufferMs: Int = 1000, latency: Int = 0, volume: Int = 100, muted: Bool = false) {
+    public init(bufferMs: Int = 1000, latency: Int = 0, volume: Int = 100, muted: Bool = false, channel: String? = nil, statusIntervalMs: Int? = nil) {
         self.bufferMs = bufferMs
         self.latency = latency
         self.volume = volume
         self.muted = muted
+        self.channel = channel
+        self.statusIntervalMs = statusIntervalMs
     }
 
     private struct JSON: Codable {
@@ -22,6 +30,8 @@ public struct ServerSettings: Hashable, Sendable {
         var latency: Int?
         var volume: Int?
         var muted: Bool?
+        var channel: String?
+        var statusIntervalMs: Int?
     }
 
     static func decode(from payload: inout ByteBuffer) throws(WireError) -> ServerSettings {
@@ -29,11 +39,11 @@ public struct ServerSettings: Hashable, Sendable {
         let json = try decodeJSONPayload(JSON.self, from: text, message: "ServerSettings")
         return ServerSettings(
             bufferMs: json.bufferMs ?? 1000, latency: json.latency ?? 0,
-            volume: json.volume ?? 100, muted: json.muted ?? false
+            volume: json.volume ?? 100, muted: json.muted ?? false, channel: json.channel, statusIntervalMs: json.statusIntervalMs
         )
     }
 
     func encode(into buffer: inout ByteBuffer) {
-        buffer.writeSnapString(encodeJSONPayload(JSON(bufferMs: bufferMs, latency: latency, volume: volume, muted: muted)))
+        buffer.writeSnapString(encodeJSONPayload(JSON(bufferMs: bufferMs, latency: latency, volume: volume, muted: muted, channel: channel, statusIntervalMs: statusIntervalMs)))
     }
 }

@@ -9,6 +9,7 @@ public enum SnapMessage: Hashable, Sendable {
     case hello(Hello)
     case streamTags(StreamTags)
     case clientInfo(ClientInfo)
+    case speakerStatus(SpeakerStatusReport)
 
     /// The message's type code.
     public var type: MessageType {
@@ -20,6 +21,7 @@ public enum SnapMessage: Hashable, Sendable {
         case .hello: .hello
         case .streamTags: .streamTags
         case .clientInfo: .clientInfo
+        case .speakerStatus: .speakerStatus
         }
     }
 
@@ -34,6 +36,7 @@ public enum SnapMessage: Hashable, Sendable {
             case .hello: .hello(try Hello.decode(from: &payload))
             case .streamTags: .streamTags(try StreamTags.decode(from: &payload))
             case .clientInfo: .clientInfo(try ClientInfo.decode(from: &payload))
+            case .speakerStatus: .speakerStatus(try SpeakerStatusReport.decode(from: &payload))
             }
         guard payload.readableBytes == 0 else {
             throw .trailingBytes(type: type.rawValue, count: payload.readableBytes)
@@ -51,6 +54,7 @@ public enum SnapMessage: Hashable, Sendable {
         case .hello(let m): m.encode(into: &buffer)
         case .streamTags(let m): m.encode(into: &buffer)
         case .clientInfo(let m): m.encode(into: &buffer)
+        case .speakerStatus(let m): m.encode(into: &buffer)
         }
     }
 }

@@ -45,3 +45,31 @@ import Testing
         }
     }
 }
+
+@Suite struct PCMChannelMapTests {
+    @Test(arguments: [
+        (ChannelSelection.left, [Int16(1000), 1000, -7, -7]),
+        (ChannelSelection.right, [Int16(-2000), -2000, 9, 9]),
+        (ChannelSelection.mix, [Int16(-500), -500, 1, 1]),
+    ])
+    func sixteenBitStereoCarriesTheSelectedChannelOnBoth(selection: ChannelSelection, expected: [Int16]) {
+        var samples: [Int16] = [1000, -2000, -7, 9]
+        samples.withUnsafeMutableBytes { PCMChannelMap.apply(selection, to: $0, format: .cd48k) }
+        #expect(samples == expected)
+    }
+
+    @Test func twentyFourBitContainersAndEightBitUnsignedSamples() {
+        var wide: [Int32] = [8_000_000, -8_000_000, 100, 300]
+        wide.withUnsafeMutableBytes { PCMChannelMap.apply(.mix, to: $0, format: SampleFormat(rate: 48_000, bits: 24, channels: 2)) }
+        #expect(wide == [0, 0, 200, 200])
+        var bytes: [UInt8] = [255, 1, 128, 130]
+        bytes.withUnsafeMutableBytes { PCMChannelMap.apply(.mix, to: $0, format: SampleFormat(rate: 8_000, bits: 8, channels: 2)) }
+        #expect(bytes == [128, 128, 129, 129])
+    }
+
+    @Test func monoIsLeftAlone() {
+        var samples: [Int16] = [1, 2, 3]
+        samples.withUnsafeMutableBytes { PCMChannelMap.apply(.left, to: $0, format: SampleFormat(rate: 48_000, bits: 16, channels: 1)) }
+        #expect(samples == [1, 2, 3])
+    }
+}

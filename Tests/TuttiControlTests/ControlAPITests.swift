@@ -23,7 +23,7 @@ struct APIHarness {
             }
             notifications = api.notifications(for: outcome.effects.events, in: fixture.model)
             return render(fixture.model, outcome.result)
-        case .addStream, .authenticate:
+        case .addStream, .authenticate, .subscribe:
             throw .internalError("not handled by this harness")
         }
     }
@@ -127,7 +127,7 @@ struct APIHarness {
         try fixture.connect("b")
         let api = ControlAPI()
         let notes = api.notifications(for: fixture.lastOutcome?.effects.events ?? [], in: fixture.model)
-        #expect(notes.map(\.method) == ["Client.OnConnect", "Server.OnUpdate"])
-        #expect(notes.first?.params["client"]?["id"] == "b")
+        #expect(notes.map(\.method) == ["Server.OnUpdate", "Client.OnConnect"])
+        #expect(notes.last?.params["client"]?["id"] == "b")
     }
 }

@@ -84,29 +84,29 @@ import TuttiServer
 @Suite(.serialized, .enabled(if: Peers.tutti != nil, "needs the built tutti executable (swift build)"))
 struct ServerProcessTests {
     @Test func badURIExitsWithUsageError() throws {
-        let server = try ChildProcess(Peers.tutti!, ["server", "--source", "nonsense://x"])
+        let server = try ChildProcess(Peers.tutti!, testServerArguments(["server", "--source", "nonsense://x"]))
         #expect(server.waitForExit(seconds: 10) == 64)
         #expect(server.errorText.contains("tutti: error: bad source URI"), "\(server.errorText)")
     }
 
     @Test func busyPortExitsWithAClearMessage() throws {
         let port = freePort()
-        let first = try ChildProcess(Peers.tutti!, ["server", "--source", "tone://?name=a", "--bind", "127.0.0.1", "--stream-port", "\(port)"])
+        let first = try ChildProcess(Peers.tutti!, testServerArguments(["server", "--source", "tone://?name=a", "--bind", "127.0.0.1", "--stream-port", "\(port)"]))
         defer { first.stop() }
         try #require(waitUntil(seconds: 10) { first.errorText.contains("serving") })
-        let second = try ChildProcess(Peers.tutti!, ["server", "--source", "tone://?name=a", "--bind", "127.0.0.1", "--stream-port", "\(port)"])
+        let second = try ChildProcess(Peers.tutti!, testServerArguments(["server", "--source", "tone://?name=a", "--bind", "127.0.0.1", "--stream-port", "\(port)"]))
         #expect(second.waitForExit(seconds: 10) == 1)
         #expect(second.errorText.contains("cannot listen on 127.0.0.1:\(port)"), "\(second.errorText)")
     }
 
     @Test func unreadableWAVFileExitsWithAClearMessage() throws {
-        let server = try ChildProcess(Peers.tutti!, ["server", "--source", "file:///nonexistent/song.wav?name=s", "--stream-port", "0"])
+        let server = try ChildProcess(Peers.tutti!, testServerArguments(["server", "--source", "file:///nonexistent/song.wav?name=s", "--stream-port", "0"]))
         #expect(server.waitForExit(seconds: 10) == 1)
         #expect(server.errorText.contains("stream 's'"), "\(server.errorText)")
     }
 
     @Test func sigtermShutsDownCleanly() throws {
-        let server = try ChildProcess(Peers.tutti!, ["server", "--source", "tone://?name=a", "--bind", "127.0.0.1", "--stream-port", "\(freePort())"])
+        let server = try ChildProcess(Peers.tutti!, testServerArguments(["server", "--source", "tone://?name=a", "--bind", "127.0.0.1", "--stream-port", "\(freePort())"]))
         try #require(waitUntil(seconds: 10) { server.errorText.contains("serving") })
         server.signal(SIGTERM)
         #expect(server.waitForExit(seconds: 5) == 0)

@@ -16,10 +16,10 @@ struct SnapclientPlaybackTests {
         defer { directory.cleanup() }
         let fifo = "\(directory.path)/fifo"
         let port = freePort()
-        let server = try ChildProcess(Peers.tutti!, [
+        let server = try ChildProcess(Peers.tutti!, testServerArguments([
             "server", "--source", "pipe://\(fifo)?name=default&sampleformat=48000:16:2",
             "--bind", "127.0.0.1", "--stream-port", "\(port)", "--buffer-ms", "1000",
-        ])
+        ]))
         defer { server.stop() }
         try #require(waitUntil(seconds: 10) { server.errorText.contains("serving") }, "server did not start: \(server.errorText)")
         let writer = FIFOWriter(path: fifo, totalFrames: 48_000 * 60)
@@ -62,9 +62,9 @@ struct SnapclientPlaybackTests {
         defer { directory.cleanup() }
         let fifo = "\(directory.path)/fifo"
         let port = freePort()
-        let server = try ChildProcess(Peers.tutti!, [
+        let server = try ChildProcess(Peers.tutti!, testServerArguments([
             "server", "--source", "pipe://\(fifo)?name=default&codec=\(codec)", "--bind", "127.0.0.1", "--stream-port", "\(port)",
-        ])
+        ]))
         defer { server.stop() }
         try #require(waitUntil(seconds: 10) { server.errorText.contains("serving") }, "server did not start: \(server.errorText)")
         let writer = FIFOWriter(path: fifo, totalFrames: 48_000 * 60, signal: signal)

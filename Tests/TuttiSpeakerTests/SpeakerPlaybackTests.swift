@@ -94,7 +94,8 @@ struct SpeakerPlaybackTests {
         defer { directory.cleanup() }
         let fifo = "\(directory.path)/fifo"
         let port = freePort()
-        let arguments = ["server", "--source", "pipe://\(fifo)?name=default", "--bind", "127.0.0.1", "--stream-port", "\(port)"]
+        let arguments = testServerArguments(
+            ["server", "--source", "pipe://\(fifo)?name=default", "--bind", "127.0.0.1", "--stream-port", "\(port)"], dataDirectory: directory.path)
         var server = try ChildProcess(Peers.tutti!, arguments)
         try #require(waitUntil(seconds: 10) { server.errorText.contains("serving") })
         var writer = FIFOWriter(path: fifo, totalFrames: 48_000 * 60, signal: RampToneSignal.bytes(frames:))

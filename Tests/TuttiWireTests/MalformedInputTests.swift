@@ -11,7 +11,7 @@ import TuttiTiming
     }
 
     @Test func unknownTypeIsRejectedFromTheHeaderAlone() {
-        for type: UInt16 in [0, 8, 42, .max] {
+        for type: UInt16 in [0, 8, 42, 0x5453, .max] {
             #expect(throws: WireError.unknownType(type)) { try decode(frameBytes(type: type, payload: [])) }
         }
     }

@@ -14,7 +14,18 @@ import Testing
         SnapFrame(id: 5, message: .streamTags(StreamTags(json: #"{"artist":"Ünïcødé"}"#))),
         SnapFrame(id: 6, message: .clientInfo(ClientInfo(volume: 0, muted: true))),
         SnapFrame(id: 65535, message: .wireChunk(WireChunk(timestamp: .zero, data: ByteBuffer()))),
+        // Tutti's extensions: capabilities in Hello, channel and status interval in ServerSettings, SpeakerStatus.
+        SnapFrame(id: 8, message: .hello(Hello(hostName: "den", id: "den", capabilities: ["channel", "status"]))),
+        SnapFrame(id: 9, message: .serverSettings(ServerSettings(bufferMs: 1000, channel: "left", statusIntervalMs: 1000))),
+        SnapFrame(id: 10, message: .speakerStatus(SpeakerStatusReport(locked: true, clockErrorUs: 3.5, ratePpm: -12.25, bufferMs: 950, outputDelayMs: 180, underruns: 2, hardSyncs: 1, playoutErrorUs: 0.5))),
     ]
+
+    @Test func snapcastsOwnMessagesCarryNoTuttiKeys() {
+        let settings = String(buffer: SnapFrame(message: .serverSettings(ServerSettings(bufferMs: 1000))).encoded().getSlice(at: 30, length: 200) ?? ByteBuffer())
+        #expect(!settings.contains("channel") && !settings.contains("statusIntervalMs"))
+        let hello = String(buffer: SnapFrame(message: .hello(Hello(id: "x"))).encoded())
+        #expect(!hello.contains("TuttiCapabilities"))
+    }
 
     @Test(arguments: samples)
     func roundTrip(frame: SnapFrame) throws {

@@ -14,6 +14,9 @@ public struct ControlAPI: Sendable {
         case addStream(uri: String)
         /// Server.Authenticate: the transport checks the token.
         case authenticate(token: String)
+        /// Server.Subscribe: this client does (or no longer does) want Tutti's frequent
+        /// notifications (each speaker's sync status, about once a second).
+        case subscribe(sync: Bool)
     }
 
     public var identity: ServerIdentity
@@ -27,7 +30,7 @@ public struct ControlAPI: Sendable {
         "Client.GetStatus", "Client.SetVolume", "Client.SetLatency", "Client.SetName", "Client.SetChannel",
         "Group.GetStatus", "Group.SetMute", "Group.SetStream", "Group.SetClients", "Group.SetName", "Group.SetVolume",
         "Group.Create", "Group.Dissolve",
-        "Server.GetRPCVersion", "Server.GetStatus", "Server.DeleteClient", "Server.Authenticate", "Server.SetPartyMode",
+        "Server.GetRPCVersion", "Server.GetStatus", "Server.DeleteClient", "Server.Authenticate", "Server.Subscribe", "Server.SetPartyMode",
         "Stream.AddStream", "Stream.RemoveStream", "Stream.Control", "Stream.SetProperty",
         "Pair.Create", "Pair.Delete",
     ]
@@ -46,6 +49,8 @@ public struct ControlAPI: Sendable {
             return .apply(.deleteSpeaker(try params.string("id"))) { model, _ in ["server": SnapcastJSON.server(model, identity: identity)] }
         case "Server.Authenticate":
             return .authenticate(token: try params.string("token"))
+        case "Server.Subscribe":
+            return .subscribe(sync: try params.bool("sync"))
         case "Server.SetPartyMode":
             return .apply(.setPartyMode(on: try params.bool("on"), stream: try params.optionalString("stream_id"))) { model, _ in
                 ["party": model.party.map { ["on": true, "group_id": .string($0.groupID)] } ?? ["on": false]]
@@ -135,10 +140,15 @@ public struct ControlAPI: Sendable {
     }
 
     /// The notifications that tell control clients about a change, rendered from the model
-    /// after it. Sync reports are only for clients that asked for them (`syncReports`).
+    /// after it. Sync reports are only for clients that asked for them (Server.Subscribe).
+    ///
+    /// Server.OnUpdate, when the structure changed, comes first: Snapcast's Python client (Home
+    /// Assistant's) drops its connection on a notification naming a client or group it does not
+    /// know yet, and breaks on a client that is in no group.
     public func notifications(for events: [ControlEvent], in model: SystemModel) -> [Notification] {
         var notes: [Notification] = []
-        for event in events {
+        let ordered = events.filter { $0 == .structureChanged } + events.filter { $0 != .structureChanged }
+        for event in ordered {
             switch event {
             case .speakerConnected(let id), .speakerDisconnected(let id):
                 guard let speaker = model.speaker(id) else { continue }

@@ -1,0 +1,164 @@
+import Foundation
+import Logging
+import NIOCore
+import TuttiControl
+import TuttiSources
+import TuttiTiming
+
+/// The server's control plane: the system model, its store, the control API and the clients
+/// that listen to it. Every change — a speaker connecting, a JSON-RPC call, a speaker reporting
+/// its volume — is a ``Command`` applied here, one after another.
+///
+/// An actor whose executor is the control event loop, so the JSON-RPC TCP handlers on that loop
+/// call it synchronously and SQLite writes never block the audio loop. A change is stored
+/// (durably) before anyone hears of it: a call's response, notifications to other clients and
+/// new settings for speakers all follow the save. A user's change that cannot be stored is
+/// refused; a speaker's own report that cannot be stored still takes effect (it is live state)
+/// and is stored with the next save that succeeds.
+actor ControlPlane {
+    nonisolated let eventLoop: any EventLoop
+    nonisolated var unownedExecutor: UnownedSerialExecutor { eventLoop.executor.asUnownedSerialExecutor() }
+    private(set) var model: SystemModel
+    private let store: any StateStore
+    /// What the store holds, so a failed save is retried by the next one.
+    private var stored: PersistentState
+    let api: ControlAPI
+    let access: AccessPolicy
+    private let core: ServerCore
+    let streamHost: StreamHost
+    private let logger: Logger
+    private var clients: [ObjectIdentifier: ClientState] = [:]
+    private let metrics: ServerMetrics
+
+    struct ClientState {
+        let client: any ControlClient
+        var authenticated: Bool
+        var wantsSync = false
+        /// Whether the client has had a response (only then does it get notifications).
+        var answered = false
+    }
+
+    init(
+        eventLoop: any EventLoop, model: SystemModel, store: any StateStore, stored: PersistentState, api: ControlAPI,
+        access: AccessPolicy, core: ServerCore, streams: StreamHost, metrics: ServerMetrics, logger: Logger
+    ) {
+        self.eventLoop = eventLoop
+        self.model = model
+        self.store = store
+        self.stored = stored
+        self.api = api
+        self.access = access
+        self.core = core
+        self.streamHost = streams
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    // MARK: Speakers
+
+    /// An event from the streaming core, applied as a command.
+    func speakerEvent(_ event: ServerCore.SpeakerEvent) {
+        let command: Command =
+            switch event {
+            case .connected(let hello): .speakerConnected(hello)
+            case .disconnected(let id): .speakerDisconnected(id: id)
+            case .reported(let id, let volume, let muted): .speakerReported(id: id, volume: volume, muted: muted)
+            case .status(let id, let status): .speakerSyncStatus(id: id, status)
+            case .streamStatus(let id, let playing): .setStreamStatus(id, playing ? .playing : .idle)
+            }
+        do {
+            _ = try apply(command, origin: nil, refuseUnstored: false)
+        } catch {
+            logger.error("\(command): \(error)")
+        }
+        if case .status(let id, let status) = event { metrics.record(speaker: id, status: status) }
+        if case .disconnected(let id) = event { metrics.forget(speaker: id) }
+    }
+
+    // MARK: Applying
+
+    /// Applies a command: stores it, adopts it, tells speakers and other clients.
+    ///
+    /// - Parameters:
+    ///   - origin: the client whose call this is (it gets the response, not the notifications).
+    ///   - refuseUnstored: true for users' changes, which are refused when they cannot be stored.
+    @discardableResult
+    func apply(_ command: Command, origin: (any ControlClient)?, refuseUnstored: Bool = true) throws(ControlError) -> Outcome {
+        let (next, outcome) = try model.applying(command, at: WallTime(seconds: Date().timeIntervalSince1970)) {
+            UUID().uuidString.lowercased()
+        }
+        let nextStored = next.persistent
+        let changes = StoreChange.changes(from: stored, to: nextStored)
+        if !changes.isEmpty {
+            do {
+                try store.save(changes)
+                stored = nextStored
+            } catch {
+                if refuseUnstored { throw .storage(error.description) }
+                logger.error("could not store a speaker's change (kept in memory, stored with the next save): \(error)")
+            }
+        }
+        let previous = model
+        model = next
+        publish(outcome.effects, origin: origin)
+        for removed in previous.streams.map(\.id) where next.stream(removed) == nil { streamHost.close(removed) }
+        return outcome
+    }
+
+    private func publish(_ effects: Effects, origin: (any ControlClient)?) {
+        if !effects.playback.isEmpty {
+            let playback = effects.playback
+            let core = self.core
+            core.eventLoop.execute { core.assumeIsolated { $0.apply(playback) } }
+        }
+        let notes = api.notifications(for: effects.events, in: model)
+        guard !notes.isEmpty else { return }
+        for note in notes {
+            let text = note.json.text
+            for (key, state) in clients where state.authenticated && state.answered && key != origin.map(ObjectIdentifier.init) {
+                if note.audience == .syncSubscribers, !state.wantsSync { continue }
+                state.client.send(text)
+            }
+        }
+    }
+
+    // MARK: Control clients
+
+    /// A control client connected; `trusted` clients need no token.
+    func register(_ client: any ControlClient, trusted: Bool) {
+        clients[ObjectIdentifier(client)] = ClientState(client: client, authenticated: trusted)
+    }
+
+    func unregister(_ client: any ControlClient) {
+        clients[ObjectIdentifier(client)] = nil
+    }
+
+    /// Marks a client as holding the token (an HTTP/WebSocket client that sent it in a header).
+    func authenticate(_ client: any ControlClient) {
+        clients[ObjectIdentifier(client)]?.authenticated = true
+    }
+
+    func markAnswered(_ client: any ControlClient) {
+        clients[ObjectIdentifier(client)]?.answered = true
+    }
+
+    func subscribe(_ client: any ControlClient, sync: Bool) {
+        clients[ObjectIdentifier(client)]?.wantsSync = sync
+    }
+
+    func isAuthenticated(_ client: any ControlClient) -> Bool {
+        clients[ObjectIdentifier(client)]?.authenticated ?? false
+    }
+
+    var clientCount: Int { clients.count }
+}
+
+/// Opens and closes the server's streams (sources, readers, encoders) on request of the
+/// control plane: Stream.AddStream and Stream.RemoveStream, and the stored streams at start.
+struct StreamHost: Sendable {
+    /// Checks a URI against the server's policy (and that its name is not among `taken`) and
+    /// opens it as a running stream; returns its model entry, or throws the error to answer.
+    var open: @Sendable (_ uri: String, _ taken: Set<String>) async throws(RPCError) -> StreamInfo
+    /// Stops a stream that the model no longer has.
+    var close: @Sendable (_ id: String) -> Void
+}
