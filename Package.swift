@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "TuttiTestSupport",
             dependencies: [
-                "TuttiHarness", "TuttiWire", "TuttiServer", "TuttiSources", .product(name: "NIOCore", package: "swift-nio"),
+                "TuttiHarness", "TuttiWire", "TuttiServer", "TuttiSources", "TuttiControl", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -128,7 +128,7 @@ let package = Package(
         .testTarget(
             name: "TuttiServerTests",
             dependencies: [
-                "TuttiServer", "TuttiWire", "TuttiAudio", "TuttiCLI", "TuttiTestSupport",
+                "TuttiServer", "TuttiWire", "TuttiAudio", "TuttiCLI", "TuttiTestSupport", "TuttiControl",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

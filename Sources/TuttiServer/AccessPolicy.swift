@@ -7,15 +7,15 @@ struct AccessPolicy: Sendable {
     let token: String
     let trustedNetworks: [NetworkRange]
 
-    init(token: String, trustedNetworks: [NetworkRange]) {
+    init(token: String, trustedNetworks: [NetworkRange], trustLoopback: Bool = true) {
         self.token = token
-        self.trustedNetworks = trustedNetworks
+        self.trustedNetworks = (trustLoopback ? NetworkRange.loopback : []) + trustedNetworks
     }
 
     /// Whether a peer at this address may call without a token.
     func isTrusted(_ address: SocketAddress?) -> Bool {
         guard let bytes = address.flatMap(NetworkRange.addressBytes) else { return false }
-        return NetworkRange.loopback.contains { $0.contains(bytes) } || trustedNetworks.contains { $0.contains(bytes) }
+        return trustedNetworks.contains { $0.contains(bytes) }
     }
 
     /// Compares a presented token in constant time.

@@ -9,7 +9,7 @@ import TuttiControl
 /// or slow client harms nobody else:
 /// - a message longer than ``ControlLimits/maxMessageBytes`` is answered with -32002 and the
 ///   connection closed;
-/// - a client that sends no complete message within ``ControlLimits/firstMessageTimeout`` of
+/// - a client that sends no complete message within the timeout (10 s by default) of
 ///   connecting, or leaves a message unfinished that long, is disconnected (an idle client
 ///   that has spoken — Home Assistant waiting for notifications — stays);
 /// - notifications queue in the socket; past ``ControlLimits/maxPendingBytes`` unread bytes
@@ -28,8 +28,11 @@ final class ControlTCPSession: ChannelInboundHandler, ControlClient, @unchecked 
     /// Requests run one after another, in the order they came.
     private var tail: Task<Void, Never>?
 
-    init(control: ControlPlane, logger: Logger) {
+    private let timeout: TimeAmount
+
+    init(control: ControlPlane, timeout: TimeAmount = ControlLimits.firstMessageTimeout, logger: Logger) {
         self.control = control
+        self.timeout = timeout
         self.logger = logger
     }
 
@@ -129,8 +132,8 @@ final class ControlTCPSession: ChannelInboundHandler, ControlClient, @unchecked 
         }
         guard waiting, timer == nil else { return }
         let reason = hasSpoken ? "a message left unfinished" : "no request"
-        timer = context.eventLoop.scheduleTask(in: ControlLimits.firstMessageTimeout) { [self] in
-            disconnect(reason: "\(reason) for \(ControlLimits.firstMessageTimeout.nanoseconds / 1_000_000_000) s")
+        timer = context.eventLoop.scheduleTask(in: timeout) { [self] in
+            disconnect(reason: "\(reason) for \(Double(timeout.nanoseconds) / 1e9) s")
         }
     }
 }

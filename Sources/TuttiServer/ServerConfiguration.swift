@@ -42,6 +42,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var mediaDirectories: [String]
     /// The control API's token; nil: read from (or generated into) the data directory.
     public var token: String?
+    /// How long a control client may take to send a whole request (first one, or one it
+    /// started), in seconds.
+    public var controlTimeoutSeconds: Double = 10
+    /// Whether loopback clients need no token (true; tests turn it off to exercise tokens).
+    public var trustLoopback = true
 
     public init(
         sources: [SourceURI], bufferMs: Int = 1000, bindAddress: String = "0.0.0.0",

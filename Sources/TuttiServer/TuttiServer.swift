@@ -44,7 +44,9 @@ public final class TuttiServer: Service, Sendable {
         let lock = try prepareDataDirectory()
         defer { if let lock { close(lock) } }
         let store = try openStore()
-        let access = AccessPolicy(token: try resolveToken(), trustedNetworks: configuration.trustedNetworks.compactMap { try? NetworkRange(parsing: $0) })
+        let access = AccessPolicy(
+            token: try resolveToken(), trustedNetworks: configuration.trustedNetworks.compactMap { try? NetworkRange(parsing: $0) },
+            trustLoopback: configuration.trustLoopback)
         let opened = try openConfiguredSources()
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -143,13 +145,14 @@ public final class TuttiServer: Service, Sendable {
 
     private func bindControl(group: any EventLoop, control: ControlPlane) async throws -> any Channel {
         let logger = self.logger
+        let timeout = TimeAmount.nanoseconds(Int64(configuration.controlTimeoutSeconds * 1e9))
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ControlTCPSession(control: control, logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(ControlTCPSession(control: control, timeout: timeout, logger: logger))
                 }
             }
             .bind(host: configuration.bindAddress, port: configuration.controlPort)

@@ -21,3 +21,22 @@ public func withServer<T: Sendable>(
     configuration.speakers = speakers
     return try await TuttiServer.withRunning(configuration, logger: logger) { port in try await body(port, capture) }
 }
+
+/// Like ``withServer(sources:bufferMs:speakers:_:)``, with every port and a chance to change
+/// the configuration (data directory, token, trusted networks, timeouts) first.
+public func withServerPorts<T: Sendable>(
+    sources: [String] = ["tone://?name=default&freq=440&codec=pcm"],
+    configure: (inout ServerConfiguration) -> Void = { _ in },
+    _ body: @Sendable (_ ports: ServerPorts, _ log: LogCapture) async throws -> T
+) async throws -> T {
+    let capture = LogCapture()
+    var configuration = ServerConfiguration(sources: try sources.map { try SourceURI(parsing: $0) })
+    configuration.bindAddress = "127.0.0.1"
+    configuration.streamPort = 0
+    configuration.controlPort = 0
+    configuration.httpPort = 0
+    configure(&configuration)
+    return try await TuttiServer.withRunningServer(configuration, logger: capture.logger(label: "tutti.server")) { ports in
+        try await body(ports, capture)
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// A TCP connection to 127.0.0.1 on a blocking socket whose reads time out every 100 ms, for
+/// test peers that send exact (or exactly wrong) bytes and read what comes back.
+public final class BlockingSocket {
+    private let fd: Int32
+    /// Whether the peer closed the connection (a read returned 0 or failed).
+    public private(set) var closedByPeer = false
+
+    /// Connects to 127.0.0.1:`port`; `receiveBufferSize` shrinks SO_RCVBUF (for a stuck peer).
+    public init(port: Int, receiveBufferSize: Int32? = nil) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBufferSize {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else {
+            close(fd)
+            throw POSIXError(.ECONNREFUSED)
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Sends every byte (or stops quietly when the peer is gone).
+    public func send(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent <= 0 { return }
+            offset += sent
+        }
+    }
+
+    /// Closes both directions now.
+    public func closeNow() { shutdown(fd, Int32(SHUT_RDWR)) }
+
+    /// Reads what arrives within about 100 ms: bytes, or empty on a timeout or when closed.
+    public func receive() -> [UInt8] {
+        guard !closedByPeer else { return [] }
+        var scratch = [UInt8](repeating: 0, count: 65_536)
+        let count = scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if count > 0 { return Array(scratch[0..<count]) }
+        if count == 0 || !(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) { closedByPeer = true }
+        return []
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import NIOCore
+import Testing
+import TuttiControl
+import TuttiServer
+import TuttiTestSupport
+import TuttiWire
+
+/// The control API of a running server, through its JSON-RPC TCP port, with raw speakers
+/// that show what each change makes the server send them.
+@Suite(.serialized) struct ControlAPIServerTests {
+    static let twoStreams = ["tone://?name=default&freq=440&codec=pcm", "tone://?name=jazz&freq=220&sampleformat=44100:16:1&codec=pcm"]
+
+    /// Waits until the server lists these speakers as connected.
+    static func waitForSpeakers(_ ids: Set<String>, _ rpc: RPCClient) throws -> JSON {
+        var status: JSON = .null
+        let found = waitUntil(seconds: 5) {
+            status = (try? rpc.result("Server.GetStatus")) ?? .null
+            return ids.isSubset(of: Set(Self.clients(status).filter { $0["connected"] == true }.compactMap { $0["id"]?.stringValue }))
+        }
+        try #require(found, "speakers \(ids) not connected: \(status.text)")
+        return status
+    }
+
+    static func clients(_ status: JSON) -> [JSON] {
+        (status["server"]?["groups"]?.arrayValue ?? []).flatMap { $0["clients"]?.arrayValue ?? [] }
+    }
+
+    static func groupID(of speaker: String, _ status: JSON) -> String? {
+        status["server"]?["groups"]?.arrayValue?.first { group in
+            group["clients"]?.arrayValue?.contains { $0["id"] == .string(speaker) } == true
+        }?["id"]?.stringValue
+    }
+
+    @Test func volumeReachesTheSpeakerAndOtherClientsHearOfIt() async throws {
+        try await withServerPorts { ports, _ in
+            let speaker = try RawSpeaker(port: ports.stream)
+            speaker.hello(id: "kitchen")
+            _ = try speaker.readFrames(seconds: 2) { $0.chunkTimestamps.count >= 2 }
+            let caller = try RPCClient(port: ports.control)
+            let listener = try RPCClient(port: ports.control)
+            _ = try Self.waitForSpeakers(["kitchen"], caller)
+            _ = try listener.result("Server.GetStatus")
+            let result = try caller.result("Client.SetVolume", ["id": "kitchen", "volume": ["percent": 40, "muted": false]])
+            #expect(result == ["volume": ["muted": false, "percent": 40]])
+            let frames = try speaker.readFrames(seconds: 2) { $0.contains { $0.message.type == .serverSettings } }
+            let settings = frames.compactMap { if case .serverSettings(let s) = $0.message { s } else { nil } }.last
+            #expect(settings?.volume == 40)
+            let note = listener.notification("Client.OnVolumeChanged")
+            #expect(note?["params"] == ["id": "kitchen", "volume": ["muted": false, "percent": 40]])
+            #expect(caller.notification("Client.OnVolumeChanged", within: 0.3) == nil, "the caller gets the response, not the notification")
+            // Every line ends in \r\n, with nothing empty between.
+            #expect(listener.lines.allSatisfy { !$0.isEmpty })
+        }
+    }
+
+    @Test func aSpeakerMovedToAnotherStreamGetsItsCodecHeaderAndBacklogAtOnce() async throws {
+        try await withServerPorts(sources: Self.twoStreams) { ports, _ in
+            let speaker = try RawSpeaker(port: ports.stream)
+            speaker.hello(id: "den")
+            _ = try speaker.readFrames(seconds: 2) { $0.chunkTimestamps.count >= 2 }
+            try await Task.sleep(for: .milliseconds(1200))  // the jazz stream has a full buffer of backlog now
+            let rpc = try RPCClient(port: ports.control)
+            let group = try #require(Self.groupID(of: "den", try Self.waitForSpeakers(["den"], rpc)))
+            _ = try speaker.readFrames(seconds: 0.2)
+            #expect(try rpc.result("Group.SetStream", ["id": .string(group), "stream_id": "jazz"]) == ["stream_id": "jazz"])
+            let frames = try speaker.readFrames(seconds: 0.5) { frames in
+                guard let header = frames.firstIndex(where: { $0.message.type == .codecHeader }) else { return false }
+                return Array(frames[header...]).chunkTimestamps.count >= 40
+            }
+            let header = try #require(frames.firstIndex { $0.message.type == .codecHeader })
+            guard case .codecHeader(let codec) = frames[header].message else { return }
+            #expect(codec.payload.getInteger(at: 24, endianness: .little, as: UInt32.self) == 44_100)
+            let backlog = Array(frames[header...]).chunkTimestamps
+            #expect(backlog.count >= 40, "still-playable chunks of the new stream arrive at once, got \(backlog.count)")
+        }
+    }
+
+    @Test func anUnmutedSpeakerGetsThePlayableBacklogAtOnce() async throws {
+        try await withServerPorts { ports, _ in
+            let speaker = try RawSpeaker(port: ports.stream)
+            speaker.hello(id: "patio")
+            let rpc = try RPCClient(port: ports.control)
+            _ = try Self.waitForSpeakers(["patio"], rpc)
+            _ = try rpc.result("Client.SetVolume", ["id": "patio", "volume": ["muted": true]])
+            try await Task.sleep(for: .milliseconds(1100))
+            let muted = try speaker.readFrames(seconds: 0.3)
+            #expect(Array(muted.drop { $0.message.type != .serverSettings }.dropFirst()).chunkTimestamps.count < 3)
+            _ = try rpc.result("Client.SetVolume", ["id": "patio", "volume": ["muted": false]])
+            let frames = try speaker.readFrames(seconds: 0.4) { $0.chunkTimestamps.count >= 40 }
+            #expect(frames.chunkTimestamps.count >= 40, "got \(frames.chunkTimestamps.count) chunks after unmuting")
+        }
+    }
+
+    @Test func aSecondConnectionWithTheSameIDReplacesTheFirst() async throws {
+        try await withServerPorts { ports, log in
+            let first = try RawSpeaker(port: ports.stream)
+            first.hello(id: "twin")
+            _ = try first.readFrames(seconds: 2) { $0.chunkTimestamps.count >= 1 }
+            let second = try RawSpeaker(port: ports.stream)
+            second.hello(id: "twin")
+            let frames = try second.readFrames(seconds: 2) { $0.chunkTimestamps.count >= 2 }
+            #expect(frames.first?.message.type == .serverSettings)
+            #expect(first.waitForClose(seconds: 2))
+            #expect(log.contains("connected again"))
+            let rpc = try RPCClient(port: ports.control)
+            let status = try Self.waitForSpeakers(["twin"], rpc)
+            #expect(Self.clients(status).count == 1)
+            // The old connection's end does not mark the speaker disconnected.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(Self.clients(try rpc.result("Server.GetStatus")).first?["connected"] == true)
+        }
+    }
+
+    @Test func badRequestsGetErrorObjectsAndHarmNobody() async throws {
+        try await withServerPorts(configure: { $0.controlTimeoutSeconds = 1 }) { ports, _ in
+            let good = try RPCClient(port: ports.control)
+            _ = try good.result("Server.GetStatus")
+            let bad = try RPCClient(port: ports.control)
+            bad.sendLine("{this is not json")
+            #expect(try bad.nextResponse()?["error"]?["code"] == -32700)
+            bad.sendLine(#"{"jsonrpc":"2.0","id":7,"method":"Client.Explode","params":{}}"#)
+            #expect(try bad.response(id: 7)["error"]?["code"] == -32601)
+            bad.sendLine(#"{"jsonrpc":"2.0","id":8,"method":"Client.SetLatency","params":{"id":"x","latency":"soon"}}"#)
+            #expect(try bad.response(id: 8)["error"]?["code"] == -32602)
+            bad.sendLine(#"[{"jsonrpc":"2.0","id":9,"method":"Server.GetRPCVersion"},{"jsonrpc":"2.0","method":"Server.GetStatus"},17]"#)
+            let batch = try #require(try bad.nextResponse()?.arrayValue)
+            #expect(batch.count == 2)
+            #expect(batch.first?["result"]?["major"] == 2)
+            #expect(batch.last?["error"]?["code"] == -32600)
+            bad.sendLine(#"{"jsonrpc":"2.0","method":"Server.GetStatus"}"#)  // a notification: no answer
+            #expect(try bad.nextResponse(within: 0.5) == nil)
+
+            let huge = try RPCClient(port: ports.control)
+            huge.sendRaw(Array(String(repeating: "x", count: 70_000).utf8))
+            #expect(try huge.nextResponse()?["error"]?["code"] == -32002)
+            #expect(huge.waitForClose(seconds: 2))
+
+            let silent = try RPCClient(port: ports.control)
+            #expect(silent.waitForClose(seconds: 3), "a client that sends nothing is timed out")
+            let trickler = try RPCClient(port: ports.control)
+            for byte in Array(#"{"jsonrpc":"2.0","id":1,"method":"Server.GetStatus"}"#.utf8).prefix(30) where !trickler.closedByPeer {
+                trickler.sendRaw([byte])
+                _ = trickler.waitForClose(seconds: 0.1)
+            }
+            #expect(trickler.waitForClose(seconds: 2), "a client that trickles is timed out")
+
+            #expect(try good.result("Server.GetRPCVersion") == ["major": 2, "minor": 0, "patch": 0])
+            #expect(!good.closedByPeer)
+        }
+    }
+
+    @Test func outsideTrustedNetworksEveryCallNeedsTheToken() async throws {
+        let token = "0123456789abcdef0123"
+        try await withServerPorts(configure: { $0.trustLoopback = false; $0.token = token }) { ports, _ in
+            let rpc = try RPCClient(port: ports.control)
+            let refused = try rpc.call("Server.GetStatus")
+            #expect(refused["error"]?["code"] == -32001)
+            #expect(try rpc.call("Server.Authenticate", ["token": "wrong-wrong-wrong-wrong"])["error"]?["code"] == -32001)
+            #expect(try rpc.result("Server.Authenticate", ["token": .string(token)]) == ["authenticated": true])
+            #expect(try rpc.result("Server.GetStatus")["server"] != nil)
+        }
+    }
+
+    @Test func stereoPairsGiveASnapclientAChannelVariantAndATuttiSpeakerItsChannel() async throws {
+        try await withServerPorts(sources: ["tone://?name=default&kind=music&codec=pcm"]) { ports, _ in
+            let left = try RawSpeaker(port: ports.stream)
+            left.hello(id: "left-tutti", capabilities: ["channel", "status"])
+            let right = try RawSpeaker(port: ports.stream)
+            right.hello(id: "right-snapclient")
+            let rpc = try RPCClient(port: ports.control)
+            _ = try Self.waitForSpeakers(["left-tutti", "right-snapclient"], rpc)
+            _ = try left.readFrames(seconds: 0.3)
+            _ = try right.readFrames(seconds: 0.3)
+            let pair = try rpc.result("Pair.Create", ["left": "left-tutti", "right": "right-snapclient", "name": "Living room"])
+            #expect(pair["pair"]?["name"] == "Living room")
+            let leftFrames = try left.readFrames(seconds: 1) { $0.contains { $0.message.type == .serverSettings } }
+            let leftSettings = leftFrames.compactMap { if case .serverSettings(let s) = $0.message { s } else { nil } }.last
+            #expect(leftSettings?.channel == "left")
+            #expect(!leftFrames.contains { $0.message.type == .codecHeader }, "a speaker that picks its channel keeps its stream")
+            let rightFrames = try right.readFrames(seconds: 1.5) { $0.chunkTimestamps.count >= 10 }
+            #expect(rightFrames.contains { $0.message.type == .codecHeader }, "the snapclient is switched to the right-channel variant")
+            let rightSettings = rightFrames.compactMap { if case .serverSettings(let s) = $0.message { s } else { nil } }.last
+            #expect(rightSettings?.channel == nil, "a snapclient is not sent Tutti's keys")
+            let header = try #require(rightFrames.firstIndex { $0.message.type == .codecHeader })
+            let chunks = rightFrames[header...].compactMap { if case .wireChunk(let c) = $0.message { c.data } else { nil } }
+            try #require(!chunks.isEmpty)
+            var equal = 0
+            var total = 0
+            for var data in chunks {
+                while let l = data.readInteger(endianness: .little, as: Int16.self), let r = data.readInteger(endianness: .little, as: Int16.self) {
+                    total += 1
+                    if l == r { equal += 1 }
+                }
+            }
+            #expect(total > 0 && equal == total, "both channels carry the right channel: \(equal)/\(total)")
+        }
+    }
+}
