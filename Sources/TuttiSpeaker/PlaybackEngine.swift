@@ -106,8 +106,10 @@ final class PlaybackEngine: @unchecked Sendable {
                 let report = floats.withUnsafeMutableBufferPointer { buffer in
                     playout.render(into: buffer, frames: period.frames, localNow: period.localNow, outputDelay: period.delay, clock: mapping)
                 }
-                status.update(statistics: playout.statistics, report: report)
-                convert(floats, into: &samples, settings: settings)
+                status.update(
+                    statistics: playout.statistics, report: report,
+                    bufferMs: Double(playout.bufferedFrames) * 1000 / Double(device.format.rate), outputDelay: period.delay)
+                convert(floats, into: &samples, channels: device.format.channels, settings: settings)
                 try samples.withUnsafeBufferPointer { buffer throws(OutputError) in try device.write(buffer) }
             } catch {
                 logger.error("output \(outputSpec) failed: \(error); reopening in 1 s")
@@ -120,13 +122,27 @@ final class PlaybackEngine: @unchecked Sendable {
         }
     }
 
-    /// Applies volume and mute and converts to s16 (exact for 16-bit sources at volume 100).
-    private func convert(_ floats: [Float], into samples: inout [Int16], settings: PlaybackSettings) {
+    /// Applies volume, mute and the channel selection (a stereo pair's side on every output
+    /// channel) and converts to s16 (exact for 16-bit sources at volume 100).
+    private func convert(_ floats: [Float], into samples: inout [Int16], channels: Int, settings: PlaybackSettings) {
         if samples.count != floats.count { samples = [Int16](repeating: 0, count: floats.count) }
         let gain = settings.muted ? 0 : Self.gain(volume: settings.volume)
-        for i in 0..<floats.count {
-            let scaled = (floats[i] * gain * 32768).rounded()
-            samples[i] = Int16(max(-32768, min(32767, scaled)))
+        let toS16 = { (value: Float) in Int16(max(-32768, min(32767, (value * gain * 32768).rounded()))) }
+        guard let selection = settings.channel, channels > 1 else {
+            for i in 0..<floats.count { samples[i] = toS16(floats[i]) }
+            return
+        }
+        var frame = 0
+        while frame + channels <= floats.count {
+            let value: Float =
+                switch selection {
+                case .left: floats[frame]
+                case .right: floats[frame + 1]
+                case .mix: (0..<channels).reduce(Float(0)) { $0 + floats[frame + $1] } / Float(channels)
+                }
+            let sample = toS16(value)
+            for channel in 0..<channels { samples[frame + channel] = sample }
+            frame += channels
         }
     }
 

@@ -9,6 +9,8 @@ struct PlaybackSettings: Equatable, Sendable {
     var latencyMs = 0
     var volume = 100
     var muted = false
+    /// The channel the server asked this speaker to play (a stereo pair's side); nil: as is.
+    var channel: ChannelSelection?
 }
 
 /// Hands decoded chunks, the clock mapping and settings from the network side to the playout

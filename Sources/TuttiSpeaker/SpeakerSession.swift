@@ -29,6 +29,8 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
     private var decoder: (any AudioDecoder)?
     private var context: ChannelHandlerContext?
     private var pollTask: Scheduled<Void>?
+    private var statusTask: RepeatedTask?
+    private var statusInterval: Int?
     private var badChunks = 0
     private var lastTrace: Nanos = .min / 2
 
@@ -62,6 +64,7 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
 
     func channelInactive(context: ChannelHandlerContext) {
         pollTask?.cancel()
+        statusTask?.cancel()
         self.context = nil
         context.fireChannelInactive()
     }
@@ -79,9 +82,12 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
         case .serverSettings(let settings):
             let playback = PlaybackSettings(
                 bufferMs: settings.bufferMs, latencyMs: settings.latency + configuration.latencyMs,
-                volume: settings.volume, muted: settings.muted)
-            if playback != mailbox.settings { logger.info("settings: buffer \(settings.bufferMs) ms, latency \(settings.latency) ms, volume \(settings.volume), muted \(settings.muted)") }
+                volume: settings.volume, muted: settings.muted, channel: Self.selection(settings.channel))
+            if playback != mailbox.settings {
+                logger.info("settings: buffer \(settings.bufferMs) ms, latency \(settings.latency) ms, volume \(settings.volume), muted \(settings.muted), channel \(settings.channel ?? "stereo")")
+            }
             mailbox.post(settings: playback)
+            scheduleStatusReports(every: settings.statusIntervalMs)
         case .codecHeader(let header):
             codecHeader(header)
         case .wireChunk(let chunk):
@@ -104,6 +110,29 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
             timeReply(frame: frame, latency: time.latency, receivedAt: now)
         case .hello, .clientInfo, .streamTags, .speakerStatus:
             logger.debug("ignoring \(frame.message.type) from the server")
+        }
+    }
+
+    /// The channel a ServerSettings names; nil (play as is) for stereo or none.
+    static func selection(_ channel: String?) -> ChannelSelection? {
+        switch channel {
+        case "left": .left
+        case "right": .right
+        case "mono": .mix
+        default: nil
+        }
+    }
+
+    /// Sends this speaker's status every `interval` ms to a server that asked for it (only a
+    /// Tutti server does: a real snapserver would drop the connection on the unknown type).
+    private func scheduleStatusReports(every interval: Int?) {
+        guard interval != statusInterval, let context else { return }
+        statusInterval = interval
+        statusTask?.cancel()
+        statusTask = nil
+        guard let interval, interval >= 100 else { return }
+        statusTask = context.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(interval)), delay: .milliseconds(Int64(interval))) { [self] _ in
+            self.context?.writeAndFlush(wrapOutboundOut(SnapFrame(message: .speakerStatus(status.report))), promise: nil)
         }
     }
 

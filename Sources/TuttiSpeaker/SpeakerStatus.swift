@@ -1,5 +1,7 @@
 import Synchronization
 import TuttiSync
+import TuttiTiming
+import TuttiWire
 
 /// The speaker's own view of how it is doing, for logs and status lines — never used to
 /// measure sync (that is done from outside, on what the output emits).
@@ -13,6 +15,8 @@ final class SpeakerStatus: Sendable {
         var hardSyncs = 0
         var underruns = 0
         var lastErrorMicroseconds = 0.0
+        var bufferMs = 0.0
+        var outputDelayMs = 0.0
     }
 
     private let state = Mutex(Snapshot())
@@ -29,12 +33,22 @@ final class SpeakerStatus: Sendable {
         }
     }
 
-    func update(statistics: PlayoutScheduler.Statistics, report: PlayoutScheduler.Report) {
+    func update(statistics: PlayoutScheduler.Statistics, report: PlayoutScheduler.Report, bufferMs: Double, outputDelay: Nanos) {
         state.withLock {
             $0.periods += 1
             $0.hardSyncs = statistics.hardSyncs
             $0.underruns = statistics.underruns
             $0.lastErrorMicroseconds = report.error / 1000
+            $0.bufferMs = bufferMs
+            $0.outputDelayMs = Double(outputDelay) / 1e6
         }
+    }
+
+    /// The report a server that asked for one gets (Tutti's SpeakerStatus message).
+    var report: SpeakerStatusReport {
+        let now = snapshot
+        return SpeakerStatusReport(
+            locked: now.locked, clockErrorUs: now.offsetErrorMicroseconds, ratePpm: now.ratePPM, bufferMs: now.bufferMs,
+            outputDelayMs: now.outputDelayMs, underruns: now.underruns, hardSyncs: now.hardSyncs, playoutErrorUs: now.lastErrorMicroseconds)
     }
 }
