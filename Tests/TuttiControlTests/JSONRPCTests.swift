@@ -42,7 +42,7 @@ import Testing
     }
 
     @Test func jsonTextIsCompactAndSorted() throws {
-        let value: JSON = ["b": 1, "a": [true, nil, 1.5, "x/y"]]
+        let value: JSON = ["b": 1, "a": [true, .null, 1.5, "x/y"]]
         #expect(value.text == #"{"a":[true,null,1.5,"x/y"],"b":1}"#)
         #expect(try JSON(parsing: value.text) == value)
     }

@@ -1,0 +1,51 @@
+import Foundation
+import TuttiControl
+
+/// `tutti ctl status` for people: each group with its stream and its speakers as a table —
+/// volume, latency, channel, whether it plays, and its own report of its sync.
+enum StatusTable {
+    static func render(_ status: StatusSnapshot) -> String {
+        var lines: [String] = []
+        if let party = status.partyGroup, let group = status.groups.first(where: { $0.id == party }) {
+            lines.append("Party mode: on (\(group.clients.count) speakers in \(group.displayName))")
+        }
+        for group in status.groups {
+            let stream = status.streams.first { $0.id == group.stream }
+            lines.append("")
+            lines.append("\(group.displayName) — \(group.stream) (\(stream?.status ?? "?"))\(group.muted ? ", muted" : "")   [group \(group.id.prefix(8))]")
+            var rows = [["SPEAKER", "ID", "VOL", "LATENCY", "CHANNEL", "STATE", "SYNC"]]
+            for client in group.clients {
+                let pair = status.pairs.first { $0.left == client.id || $0.right == client.id }
+                let state =
+                    !client.connected ? "offline"
+                    : client.muted || group.muted ? "muted"
+                    : stream?.status == "playing" ? "playing" : "idle (no audio)"
+                rows.append([
+                    client.displayName + (pair.map { " (\($0.name))" } ?? ""), client.id, client.muted ? "\(client.volume) (m)" : "\(client.volume)",
+                    "\(client.latency) ms", client.channel, state, sync(client),
+                ])
+            }
+            lines += table(rows).map { "  " + $0 }
+        }
+        return lines.drop { $0.isEmpty }.joined(separator: "\n")
+    }
+
+    /// A speaker's own sync report, briefly; "–" for speakers that send none (snapclient).
+    static func sync(_ client: StatusSnapshot.Client) -> String {
+        guard client.connected, let sync = client.sync else { return "–" }
+        guard sync["locked"] == true else { return "locking…" }
+        let error = sync["clockErrorUs"]?.doubleValue ?? 0
+        let rate = sync["ratePpm"]?.doubleValue ?? 0
+        let buffer = sync["bufferMs"]?.doubleValue ?? 0
+        let underruns = sync["underruns"]?.intValue ?? 0
+        return String(format: "±%.0f µs, %+.1f ppm, buffer %.0f ms, %d underruns", error, rate, buffer, underruns)
+    }
+
+    /// Left-aligned columns separated by two spaces.
+    static func table(_ rows: [[String]]) -> [String] {
+        let widths = (0..<(rows.first?.count ?? 0)).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+    }
+}
