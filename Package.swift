@@ -133,7 +133,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["Scripts"]  // Python peers the tests run, read from the source tree
         ),
     ],
     swiftLanguageModes: [.v6]
