@@ -128,7 +128,7 @@ let package = Package(
         .testTarget(
             name: "TuttiServerTests",
             dependencies: [
-                "TuttiServer", "TuttiWire", "TuttiAudio", "TuttiCLI", "TuttiTestSupport", "TuttiControl",
+                "TuttiServer", "TuttiWire", "TuttiAudio", "TuttiCLI", "TuttiTestSupport", "TuttiControl", "TuttiMeasure",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
