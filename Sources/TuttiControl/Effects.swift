@@ -17,11 +17,17 @@ public struct Effects: Sendable, Equatable {
     }
 
     init(from old: SystemModel, to new: SystemModel, command: Command) {
+        // A sync report (about once a second from every speaker) changes one live field:
+        // nothing to store, nothing to play differently.
+        if case .speakerSyncStatus(let id, _) = command {
+            self.init(events: old.speaker(id)?.sync == new.speaker(id)?.sync ? [] : [.speakerSyncChanged(id)])
+            return
+        }
         self.init(events: ControlEvent.changes(from: old, to: new), store: StoreChange.changes(from: old.persistent, to: new.persistent))
-        for speaker in new.speakers where speaker.connected {
-            guard let now = new.playback(of: speaker.id) else { continue }
-            let justConnected = old.speaker(speaker.id)?.connected != true
-            if justConnected || old.playback(of: speaker.id) != now { playback[speaker.id] = now }
+        let before = old.playbackBySpeaker
+        let wasConnected = Set(old.speakers.filter(\.connected).map(\.id))
+        for (id, now) in new.playbackBySpeaker where new.speaker(id)?.connected == true {
+            if !wasConnected.contains(id) || before[id] != now { playback[id] = now }
         }
         if case .speakerConnected(let hello) = command, let now = new.playback(of: hello.id) {
             playback[hello.id] = now  // also a second connection of a connected speaker
@@ -49,8 +55,10 @@ public enum ControlEvent: Sendable, Equatable, Hashable {
 
     static func changes(from old: SystemModel, to new: SystemModel) -> [ControlEvent] {
         var events: [ControlEvent] = []
+        let oldSpeakers = Dictionary(old.speakers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let oldGroups = Dictionary(old.groups.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         for speaker in new.speakers {
-            let before = old.speaker(speaker.id)
+            let before = oldSpeakers[speaker.id]
             if speaker.connected, before?.connected != true { events.append(.speakerConnected(speaker.id)) }
             if !speaker.connected, before?.connected == true { events.append(.speakerDisconnected(speaker.id)) }
             guard let before else { continue }
@@ -61,7 +69,7 @@ public enum ControlEvent: Sendable, Equatable, Hashable {
             if before.sync != speaker.sync, speaker.sync != nil { events.append(.speakerSyncChanged(speaker.id)) }
         }
         for group in new.groups {
-            guard let before = old.group(group.id) else { continue }
+            guard let before = oldGroups[group.id] else { continue }
             if before.muted != group.muted { events.append(.groupMuteChanged(group.id)) }
             if before.streamID != group.streamID { events.append(.groupStreamChanged(group.id)) }
             if before.name != group.name { events.append(.groupNameChanged(group.id)) }

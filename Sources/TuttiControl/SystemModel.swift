@@ -53,6 +53,21 @@ public struct SystemModel: Sendable, Equatable {
             latencyMs: speaker.latencyMs, channel: speaker.channel)
     }
 
+    /// Every speaker's playback, computed in one pass over the groups.
+    public var playbackBySpeaker: [String: SpeakerPlayback] {
+        let byID = Dictionary(speakers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var result: [String: SpeakerPlayback] = [:]
+        for group in groups {
+            for id in group.speakerIDs {
+                guard let speaker = byID[id] else { continue }
+                result[id] = SpeakerPlayback(
+                    streamID: group.streamID, volume: speaker.volume, muted: speaker.muted || group.muted,
+                    latencyMs: speaker.latencyMs, channel: speaker.channel)
+            }
+        }
+        return result
+    }
+
     /// Broken invariants, described (empty when the model is consistent). For tests and for
     /// checking a state loaded from the store.
     public var violations: [String] {

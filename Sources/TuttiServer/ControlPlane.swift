@@ -20,8 +20,10 @@ actor ControlPlane {
     nonisolated var unownedExecutor: UnownedSerialExecutor { eventLoop.executor.asUnownedSerialExecutor() }
     private(set) var model: SystemModel
     private let store: any StateStore
-    /// What the store holds, so a failed save is retried by the next one.
+    /// What the store holds while it is behind the model (a speaker's change failed to save),
+    /// so that the next save writes that change too.
     private var stored: PersistentState
+    private var storeBehind = false
     let api: ControlAPI
     let access: AccessPolicy
     private let core: ServerCore
@@ -87,14 +89,18 @@ actor ControlPlane {
         let (next, outcome) = try model.applying(command, at: WallTime(seconds: Date().timeIntervalSince1970)) {
             UUID().uuidString.lowercased()
         }
-        let nextStored = next.persistent
-        let changes = StoreChange.changes(from: stored, to: nextStored)
+        // The model's own changes apply to what is stored, unless an earlier save failed: then
+        // compare with what the store holds, so the failed change is written with this one.
+        let changes = storeBehind ? StoreChange.changes(from: stored, to: next.persistent) : outcome.effects.store
         if !changes.isEmpty {
             do {
                 try store.save(changes)
-                stored = nextStored
+                if storeBehind { stored = next.persistent }
+                storeBehind = false
             } catch {
                 if refuseUnstored { throw .storage(error.description) }
+                if !storeBehind { stored = model.persistent }
+                storeBehind = true
                 logger.error("could not store a speaker's change (kept in memory, stored with the next save): \(error)")
             }
         }

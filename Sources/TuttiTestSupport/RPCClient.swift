@@ -2,8 +2,9 @@ import Foundation
 import TuttiControl
 
 /// A JSON-RPC client on the control port, line by line as Snapcast's clients speak it, for
-/// tests: calls, raw bytes, and the notifications that arrive in between.
-public final class RPCClient {
+/// tests: calls, raw bytes, and the notifications that arrive in between. Use it from one task
+/// at a time (it may be handed to another task, hence `@unchecked Sendable`).
+public final class RPCClient: @unchecked Sendable {
     private let socket: BlockingSocket
     private var inbound: [UInt8] = []
     private var nextID = 1

@@ -5,6 +5,7 @@ import TuttiControl
 import TuttiServer
 import TuttiTestSupport
 import TuttiWire
+import TuttiAudio
 
 /// The control API of a running server, through its JSON-RPC TCP port, with raw speakers
 /// that show what each change makes the server send them.
@@ -194,6 +195,92 @@ import TuttiWire
                 }
             }
             #expect(total > 0 && equal == total, "both channels carry the right channel: \(equal)/\(total)")
+        }
+    }
+}
+
+/// A flag set on one thread and read on another.
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored = false
+    func set(_ value: Bool) { lock.withLock { stored = value } }
+    var value: Bool { lock.withLock { stored } }
+}
+
+/// Streams added and removed through the API, and what the API refuses to open.
+@Suite(.serialized) struct StreamAPITests {
+    @Test func addStreamOpensTCPAndMediaFilesButNoProgramsOrOtherPaths() async throws {
+        let media = try TemporaryDirectory()
+        defer { media.cleanup() }
+        let wav = "\(media.path)/intro.wav"
+        var header = WAVHeader.canonicalBytes(for: .cd48k, dataSize: 48_000 * 4)
+        header += [UInt8](repeating: 0, count: 48_000 * 4)
+        try Data(header).write(to: URL(fileURLWithPath: wav))
+        let mediaPath = media.path
+        try await withServerPorts(configure: { $0.mediaDirectories = [mediaPath] }) { ports, _ in
+            let speaker = try RawSpeaker(port: ports.stream)
+            speaker.hello(id: "den")
+            let rpc = try RPCClient(port: ports.control)
+            let status = try ControlAPIServerTests.waitForSpeakers(["den"], rpc)
+            let listener = try RPCClient(port: ports.control)
+            _ = try listener.result("Server.GetStatus")
+
+            let tcpPort = freePort()
+            #expect(try rpc.result("Stream.AddStream", ["streamUri": .string("tcp://127.0.0.1:\(tcpPort)?name=ma&mode=server")]) == ["id": "ma"])
+            #expect(listener.notification("Server.OnUpdate") != nil)
+            #expect(try rpc.result("Stream.AddStream", ["streamUri": .string("file://\(wav)?name=intro&loop=true")]) == ["id": "intro"])
+            for refused in ["process:///bin/sh?name=sh&params=-c%20id", "file:///etc/passwd?name=pw", "pipe:///etc/evil?name=evil", "file://\(mediaPath)/../escape.wav?name=esc"] {
+                #expect(try rpc.call("Stream.AddStream", ["streamUri": .string(refused)])["error"]?["code"] == -32602, "\(refused) is refused")
+            }
+            #expect(try rpc.call("Stream.AddStream", ["streamUri": "tone://?name=ma"])["error"]?["code"] == -32004, "names are unique")
+
+            // A speaker moved to the new stream plays what its producer sends.
+            let group = try #require(ControlAPIServerTests.groupID(of: "den", status))
+            _ = try rpc.result("Group.SetStream", ["id": .string(group), "stream_id": "ma"])
+            let producer = try BlockingSocket(port: tcpPort)
+            let pcm = (0..<9600).flatMap { n -> [UInt8] in withUnsafeBytes(of: Int16(truncatingIfNeeded: n * 37).littleEndian) { Array($0) + Array($0) } }
+            for _ in 0..<10 { producer.send(pcm) }
+            let frames = try speaker.readFrames(seconds: 3) { $0.chunkTimestamps.count >= 20 }
+            #expect(frames.chunkTimestamps.count >= 20, "the speaker plays the TCP stream")
+            #expect(listener.notification("Stream.OnUpdate", within: 3) { $0["stream"]?["status"] == "playing" } != nil)
+
+            // Removing it sends its speakers back to the default stream.
+            #expect(try rpc.result("Stream.RemoveStream", ["id": "ma"]) == ["id": "ma"])
+            let after = try rpc.result("Server.GetStatus")
+            #expect(after["server"]?["groups"]?.arrayValue?.first?["stream_id"] == "default")
+            #expect(try rpc.call("Stream.RemoveStream", ["id": "default"])["error"]?["code"] == -32004)
+        }
+    }
+
+    @Test func aClientThatReadsNothingIsDroppedWithoutHoldingUpTheOthers() async throws {
+        try await withServerPorts { ports, log in
+            let speaker = try RawSpeaker(port: ports.stream)
+            speaker.hello(id: "den")
+            let rpc = try RPCClient(port: ports.control)
+            _ = try ControlAPIServerTests.waitForSpeakers(["den"], rpc)
+            let listener = try RPCClient(port: ports.control)
+            _ = try listener.result("Server.GetStatus")
+            // A client that asks once, then never reads again, with a tiny receive buffer.
+            let stuck = try BlockingSocket(port: ports.control, receiveBufferSize: 1024)
+            stuck.send(Array(#"{"jsonrpc":"2.0","id":1,"method":"Server.GetStatus"}"#.utf8 + [13, 10]))
+            try await Task.sleep(for: .milliseconds(200))
+            // Names long enough that the notifications pass the kernel's socket buffers and the
+            // server's 1 MiB quickly.
+            let long = String(repeating: "n", count: 16_000)
+            // The listener reads as notifications come, on a thread of its own (blocking reads
+            // must not take the in-process server's concurrency threads).
+            let heard = ResultBox()
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                heard.set(listener.notification("Client.OnNameChanged", within: 30) { $0["name"] == .string("\(long)399") } != nil)
+                done.signal()
+            }
+            for index in 0..<400 {
+                _ = try rpc.result("Client.SetName", ["id": "den", "name": .string("\(long)\(index)")])
+            }
+            done.wait()
+            #expect(heard.value, "the listener heard every change")
+            #expect(log.contains("unread"), "the stuck client was dropped")
         }
     }
 }

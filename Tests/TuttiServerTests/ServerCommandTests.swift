@@ -105,6 +105,28 @@ struct ServerProcessTests {
         #expect(server.errorText.contains("stream 's'"), "\(server.errorText)")
     }
 
+    @Test func aDamagedStateDatabaseStopsTheServerWithAClearMessageAndIsLeftAlone() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let garbage = Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        try garbage.write(to: URL(fileURLWithPath: "\(directory.path)/tutti.sqlite"))
+        let server = try ChildProcess(Peers.tutti!, testServerArguments(["server", "--source", "tone://?name=a", "--stream-port", "0"], dataDirectory: directory.path))
+        #expect(server.waitForExit(seconds: 10) == 1)
+        #expect(server.errorText.contains("damaged or not a Tutti database"), "\(server.errorText)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(directory.path)/tutti.sqlite")) == garbage)
+    }
+
+    @Test func twoServersCannotShareADataDirectory() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let first = try ChildProcess(Peers.tutti!, testServerArguments(["server", "--source", "tone://?name=a", "--bind", "127.0.0.1", "--stream-port", "0"], dataDirectory: directory.path))
+        defer { first.stop() }
+        try #require(waitUntil(seconds: 10) { first.errorText.contains("serving") })
+        let second = try ChildProcess(Peers.tutti!, testServerArguments(["server", "--source", "tone://?name=a", "--bind", "127.0.0.1", "--stream-port", "0"], dataDirectory: directory.path))
+        #expect(second.waitForExit(seconds: 10) == 1)
+        #expect(second.errorText.contains("another tutti server is using it"), "\(second.errorText)")
+    }
+
     @Test func sigtermShutsDownCleanly() throws {
         let server = try ChildProcess(Peers.tutti!, testServerArguments(["server", "--source", "tone://?name=a", "--bind", "127.0.0.1", "--stream-port", "\(freePort())"]))
         try #require(waitUntil(seconds: 10) { server.errorText.contains("serving") })
