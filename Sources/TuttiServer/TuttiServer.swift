@@ -58,7 +58,13 @@ public final class TuttiServer: Service, Sendable {
         for (uri, source, encoder) in opened { readers.append(await makeStream(uri: uri, source: source, encoder: encoder, core: core)) }
         let streamHost = makeStreamHost(core: core)
 
-        let (model, stored) = try await restoreModel(store: store, streamHost: streamHost)
+        let (model, stored): (SystemModel, PersistentState)
+        do {
+            (model, stored) = try await restoreModel(store: store, streamHost: streamHost)
+        } catch {
+            await stop(readers: readers, core: core, channels: [], group: group)
+            throw error
+        }
         let metrics = ServerMetrics()
         let control = ControlPlane(
             eventLoop: controlLoop, model: model, store: store, stored: stored, api: ControlAPI(identity: Self.identity()),
