@@ -26,7 +26,9 @@ final class SnapSession: ChannelInboundHandler, SpeakerLink, @unchecked Sendable
     private var logger: Logger
     private var machine: SessionStateMachine
     private var context: ChannelHandlerContext?
-    private var queue: DueQueue<ByteBuffer>
+    /// Encoded WireChunk frames (shared with the stream's other sessions) and when they were
+    /// published.
+    private var queue: DueQueue<(frame: ByteBuffer, sent: Nanos)>
     private var nextMessageID: UInt16 = 0
     private var helloTimer: Scheduled<Void>?
     /// The Hello's request ID, answered by the first ServerSettings.
@@ -96,7 +98,7 @@ final class SnapSession: ChannelInboundHandler, SpeakerLink, @unchecked Sendable
 
     func deliver(_ packet: StreamPacket) {
         guard settings?.muted == false else { return }
-        queue.push(timestamp: packet.timestamp, payload: packet.framed(SnapSession.self, make: Self.frame), now: clock.now())
+        queue.push(timestamp: packet.timestamp, payload: (packet.framed(SnapSession.self, make: Self.frame), packet.sent), now: clock.now())
         drain()
     }
 
@@ -171,20 +173,30 @@ final class SnapSession: ChannelInboundHandler, SpeakerLink, @unchecked Sendable
     private func enqueue(_ packets: ArraySlice<StreamPacket>) {
         guard settings?.muted == false, !packets.isEmpty else { return }
         let now = clock.now()
-        for packet in packets { queue.push(timestamp: packet.timestamp, payload: packet.framed(SnapSession.self, make: Self.frame), now: now) }
+        for packet in packets { queue.push(timestamp: packet.timestamp, payload: (packet.framed(SnapSession.self, make: Self.frame), packet.sent), now: now) }
         drain()
     }
 
+    /// Writes queued chunks while the socket takes them. A chunk that was published a while
+    /// ago — the backlog a joining, switching or unmuted speaker gets, or a chunk that waited
+    /// for a slow socket — is stamped anew with the time it is written: its `sent` is one more
+    /// sample of the transit time for a Tutti speaker's clock estimate, and a stale one would
+    /// mislead it. Fresh chunks keep the frame they share with the stream's other sessions.
     private func drain() {
         guard let context, context.channel.isActive else { return }
         var wrote = false
         let now = clock.now()
         while context.channel.isWritable, let entry = queue.pop(now: now) {
-            context.write(wrapOutboundOut(entry.payload), promise: nil)
+            var frame = entry.payload.frame
+            if now - entry.payload.sent > Self.restampAfter { frame.stampSent(TimeVal(nanoseconds: now)) }
+            context.write(wrapOutboundOut(frame), promise: nil)
             wrote = true
         }
         if wrote { context.flush() }
     }
+
+    /// How old a chunk's `sent` stamp may be when it is written before it is stamped anew.
+    static let restampAfter: Nanos = 2 * .nanosPerMillisecond
 
     private func write(_ bytes: ByteBuffer, flush: Bool) {
         guard let context else { return }

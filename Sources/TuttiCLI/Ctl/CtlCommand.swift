@@ -51,6 +51,26 @@ struct CtlOptions: ParsableArguments {
     }
 }
 
+extension CtlOptions {
+    /// Calls `method` on the speaker people call `query`, with its ID added to `params`.
+    func call(_ method: String, onSpeaker query: String, _ params: [String: JSON] = [:], saying text: @escaping (StatusSnapshot.Client) -> String) async throws {
+        try await run { connection, status in
+            let client = try status.speaker(query)
+            let result = try await connection.call(method, .object(params.merging(["id": .string(client.id)]) { $1 }))
+            return CtlOutput(text: text(client), json: result)
+        }
+    }
+
+    /// Calls `method` on the group people call `query` (or the group of the speaker they name).
+    func call(_ method: String, onGroup query: String, _ params: [String: JSON] = [:], saying text: @escaping (StatusSnapshot.Group) -> String) async throws {
+        try await run { connection, status in
+            let group = try status.group(query)
+            let result = try await connection.call(method, .object(params.merging(["id": .string(group.id)]) { $1 }))
+            return CtlOutput(text: text(group), json: result)
+        }
+    }
+}
+
 /// What a command prints: a line (or table) for people, JSON for scripts.
 struct CtlOutput {
     var text: String

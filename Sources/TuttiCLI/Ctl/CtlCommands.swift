@@ -70,11 +70,7 @@ struct CtlLatency: AsyncParsableCommand {
     @Argument(help: "Milliseconds, -10000…10000.") var milliseconds: Int
 
     func run() async throws {
-        try await options.run { connection, status in
-            let client = try status.speaker(speaker)
-            let result = try await connection.call("Client.SetLatency", ["id": .string(client.id), "latency": .int(milliseconds)])
-            return CtlOutput(text: "\(client.displayName): latency \(milliseconds) ms", json: result)
-        }
+        try await options.call("Client.SetLatency", onSpeaker: speaker, ["latency": .int(milliseconds)]) { "\($0.displayName): latency \(milliseconds) ms" }
     }
 }
 
@@ -85,11 +81,7 @@ struct CtlName: AsyncParsableCommand {
     @Argument(help: "Its new name.") var name: String
 
     func run() async throws {
-        try await options.run { connection, status in
-            let client = try status.speaker(speaker)
-            let result = try await connection.call("Client.SetName", ["id": .string(client.id), "name": .string(name)])
-            return CtlOutput(text: "\(client.id) is now named \(name)", json: result)
-        }
+        try await options.call("Client.SetName", onSpeaker: speaker, ["name": .string(name)]) { "\($0.id) is now named \(name)" }
     }
 }
 
@@ -104,11 +96,7 @@ struct CtlChannel: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await options.run { connection, status in
-            let client = try status.speaker(speaker)
-            let result = try await connection.call("Client.SetChannel", ["id": .string(client.id), "channel": .string(channel.lowercased())])
-            return CtlOutput(text: "\(client.displayName): plays \(channel.lowercased())", json: result)
-        }
+        try await options.call("Client.SetChannel", onSpeaker: speaker, ["channel": .string(channel.lowercased())]) { "\($0.displayName): plays \(channel.lowercased())" }
     }
 }
 
@@ -118,11 +106,7 @@ struct CtlForget: AsyncParsableCommand {
     @Argument(help: "The speaker.") var speaker: String
 
     func run() async throws {
-        try await options.run { connection, status in
-            let client = try status.speaker(speaker)
-            let result = try await connection.call("Server.DeleteClient", ["id": .string(client.id)])
-            return CtlOutput(text: "forgot \(client.displayName)", json: result)
-        }
+        try await options.call("Server.DeleteClient", onSpeaker: speaker) { "forgot \($0.displayName)" }
     }
 }
 

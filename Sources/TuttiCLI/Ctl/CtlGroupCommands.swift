@@ -66,11 +66,7 @@ struct CtlGroup: AsyncParsableCommand {
         @Argument(help: "Its new name.") var name: String
 
         func run() async throws {
-            try await options.run { connection, status in
-                let target = try status.group(group)
-                let result = try await connection.call("Group.SetName", ["id": .string(target.id), "name": .string(name)])
-                return CtlOutput(text: "group \(target.displayName) is now named \(name)", json: result)
-            }
+            try await options.call("Group.SetName", onGroup: group, ["name": .string(name)]) { "group \($0.displayName) is now named \(name)" }
         }
     }
 
@@ -95,7 +91,9 @@ struct CtlGroup: AsyncParsableCommand {
         @OptionGroup var options: CtlOptions
         @Argument(help: "The group (or one of its speakers).") var group: String
 
-        func run() async throws { try await options.run { try await CtlGroup.setMute(true, group, $0, $1) } }
+        func run() async throws {
+            try await options.call("Group.SetMute", onGroup: group, ["mute": true]) { "group \($0.displayName): muted" }
+        }
     }
 
     struct Unmute: AsyncParsableCommand {
@@ -103,13 +101,9 @@ struct CtlGroup: AsyncParsableCommand {
         @OptionGroup var options: CtlOptions
         @Argument(help: "The group (or one of its speakers).") var group: String
 
-        func run() async throws { try await options.run { try await CtlGroup.setMute(false, group, $0, $1) } }
-    }
-
-    static func setMute(_ muted: Bool, _ group: String, _ connection: ControlConnection, _ status: StatusSnapshot) async throws -> CtlOutput {
-        let target = try status.group(group)
-        let result = try await connection.call("Group.SetMute", ["id": .string(target.id), "mute": .bool(muted)])
-        return CtlOutput(text: "group \(target.displayName): \(muted ? "muted" : "unmuted")", json: result)
+        func run() async throws {
+            try await options.call("Group.SetMute", onGroup: group, ["mute": false]) { "group \($0.displayName): unmuted" }
+        }
     }
 
     struct Volume: AsyncParsableCommand {
@@ -119,11 +113,7 @@ struct CtlGroup: AsyncParsableCommand {
         @Argument(help: "0–100.") var percent: Int
 
         func run() async throws {
-            try await options.run { connection, status in
-                let target = try status.group(group)
-                let result = try await connection.call("Group.SetVolume", ["id": .string(target.id), "percent": .int(percent)])
-                return CtlOutput(text: "group \(target.displayName): volume \(percent)", json: result)
-            }
+            try await options.call("Group.SetVolume", onGroup: group, ["percent": .int(percent)]) { "group \($0.displayName): volume \(percent)" }
         }
     }
 
@@ -133,11 +123,7 @@ struct CtlGroup: AsyncParsableCommand {
         @Argument(help: "The group (or one of its speakers).") var group: String
 
         func run() async throws {
-            try await options.run { connection, status in
-                let target = try status.group(group)
-                let result = try await connection.call("Group.Dissolve", ["id": .string(target.id)])
-                return CtlOutput(text: "group \(target.displayName) dissolved", json: result)
-            }
+            try await options.call("Group.Dissolve", onGroup: group) { "group \($0.displayName) dissolved" }
         }
     }
 }
