@@ -95,22 +95,3 @@ public enum NameMatcher {
         return previous[b.count]
     }
 }
-
-extension SystemModel {
-    /// Speakers as names people use: their name, host name and ID.
-    public var speakerCandidates: [NameMatcher.Candidate] {
-        speakers.map { NameMatcher.Candidate(id: $0.id, names: [$0.displayName, $0.name, $0.host.name]) }
-    }
-
-    /// Groups by name; an unnamed group also answers to its members' names joined with "+".
-    public var groupCandidates: [NameMatcher.Candidate] {
-        groups.map { group in
-            let members = group.speakerIDs.compactMap { speaker($0)?.displayName }.joined(separator: " + ")
-            return NameMatcher.Candidate(id: group.id, names: [group.name.isEmpty ? members : group.name])
-        }
-    }
-
-    public var pairCandidates: [NameMatcher.Candidate] { pairs.map { NameMatcher.Candidate(id: $0.id, names: [$0.name]) } }
-
-    public var streamCandidates: [NameMatcher.Candidate] { streams.map { NameMatcher.Candidate(id: $0.id, names: [$0.id]) } }
-}

@@ -24,8 +24,6 @@ final class AudioStream: @unchecked Sendable {
     private var links: [ObjectIdentifier: any SpeakerLink] = [:]
     /// Variants of this stream for speakers that cannot pick a channel themselves, by channel.
     var variants: [AudioChannel: AudioStream] = [:]
-    /// Packets published since start.
-    private(set) var packetsPublished = 0
 
     init(
         name: String, format: SampleFormat, codecName: String, codecHeader: [UInt8], bufferMs: Int, eventLoop: any EventLoop,
@@ -47,7 +45,6 @@ final class AudioStream: @unchecked Sendable {
         recent.append(published)
         let stale = recent.prefix { $0.timestamp + bufferNanos <= sent }.count
         if stale > 0 { recent.removeFirst(stale) }
-        packetsPublished += 1
         for link in links.values { link.deliver(published) }
     }
 
@@ -67,6 +64,4 @@ final class AudioStream: @unchecked Sendable {
         eventLoop.preconditionInEventLoop()
         links[ObjectIdentifier(link)] = nil
     }
-
-    var linkCount: Int { links.count }
 }

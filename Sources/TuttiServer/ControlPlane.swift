@@ -155,8 +155,6 @@ actor ControlPlane {
     func isAuthenticated(_ client: any ControlClient) -> Bool {
         clients[ObjectIdentifier(client)]?.authenticated ?? false
     }
-
-    var clientCount: Int { clients.count }
 }
 
 /// Opens and closes the server's streams (sources, readers, encoders) on request of the

@@ -63,8 +63,6 @@ actor ServerCore {
 
     var streamIDs: [String] { Array(streams.keys) }
 
-    func packetsPublished(_ id: String) -> Int? { streams[id]?.stream.packetsPublished }
-
     /// A stream reader saw its source start or stop.
     nonisolated func streamStatusChanged(_ id: String, playing: Bool) {
         eventLoop.execute { self.assumeIsolated { $0.report(.streamStatus(id: id, playing: playing)) } }
@@ -100,8 +98,6 @@ actor ServerCore {
         guard let id = link.speakerID, links[id]?.link === link else { return }
         report(.status(id: id, status))
     }
-
-    var connectedSpeakerIDs: [String] { links.keys.sorted() }
 
     /// Makes every named speaker play as the control plane says: a new stream gets the stream's
     /// header and still-playable packets at once; new settings are sent; an unmuted speaker

@@ -198,7 +198,7 @@ struct EnvelopeWindow: Sendable {
     func fit(
         priorCenter: Double, prior: Double, previousSlope: Double, priorBand: Double?, maximumSlope: Double
     ) -> ClockEstimator.Fit? {
-        guard up.count > 0, let newest else { return nil }
+        guard up.count > 0, newest != nil else { return nil }
         let nUp = Double(up.count)
         let nDown = Double(down.count)
         let n = 2 * nUp * nDown / (nUp + nDown)  // the scarcer side limits the fit

@@ -1,3 +1,4 @@
+import Testing
 import TuttiControl
 
 /// A model under test with deterministic IDs (`g1`, `g2`, …) and time, which checks the
@@ -21,26 +22,21 @@ struct ModelFixture {
         return fixture
     }
 
-    mutating func nextID() -> String {
-        counter += 1
-        return "g\(counter)"
-    }
-
     /// Applies a command, checks invariants and that the store changes reproduce the model's stored part.
     @discardableResult
     mutating func apply(_ command: Command) throws(ControlError) -> Outcome {
         clock += 1
-        var ids: [String] = []
         var counter = self.counter
         let (next, outcome) = try model.applying(command, at: WallTime(sec: clock)) {
             counter += 1
-            ids.append("g\(counter)")
             return "g\(counter)"
         }
         self.counter = counter
         model = next
         stored.apply(outcome.effects.store)
         lastOutcome = outcome
+        #expect(model.violations.isEmpty, "after \(command)")
+        #expect(stored == model.persistent, "the store's changes after \(command) do not reproduce the model")
         return outcome
     }
 

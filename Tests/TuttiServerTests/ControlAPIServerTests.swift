@@ -86,7 +86,8 @@ import TuttiAudio
             _ = try rpc.result("Client.SetVolume", ["id": "patio", "volume": ["muted": true]])
             try await Task.sleep(for: .milliseconds(1100))
             let muted = try speaker.readFrames(seconds: 0.3)
-            #expect(Array(muted.drop { $0.message.type != .serverSettings }.dropFirst()).chunkTimestamps.count < 3)
+            let mutedAt = try #require(muted.lastIndex { if case .serverSettings(let settings) = $0.message { settings.muted } else { false } })
+            #expect(Array(muted[(mutedAt + 1)...]).chunkTimestamps.isEmpty, "no audio after the muting ServerSettings")
             _ = try rpc.result("Client.SetVolume", ["id": "patio", "volume": ["muted": false]])
             let frames = try speaker.readFrames(seconds: 0.4) { $0.chunkTimestamps.count >= 40 }
             #expect(frames.chunkTimestamps.count >= 40, "got \(frames.chunkTimestamps.count) chunks after unmuting")

@@ -51,9 +51,6 @@ public struct Speaker: Sendable, Equatable, Codable {
         if !name.isEmpty { return name }
         return host.name.isEmpty ? id : host.name
     }
-
-    /// Whether the speaker understands Tutti's extensions (channel selection, status reports).
-    public func can(_ capability: String) -> Bool { capabilities.contains(capability) }
 }
 
 /// The host a speaker runs on, as its Hello describes it.
