@@ -26,7 +26,8 @@ public struct Effects: Sendable, Equatable {
         self.init(events: ControlEvent.changes(from: old, to: new), store: StoreChange.changes(from: old.persistent, to: new.persistent))
         let before = old.playbackBySpeaker
         let wasConnected = Set(old.speakers.filter(\.connected).map(\.id))
-        for (id, now) in new.playbackBySpeaker where new.speaker(id)?.connected == true {
+        let isConnected = Set(new.speakers.filter(\.connected).map(\.id))
+        for (id, now) in new.playbackBySpeaker where isConnected.contains(id) {
             if !wasConnected.contains(id) || before[id] != now { playback[id] = now }
         }
         if case .speakerConnected(let hello) = command, let now = new.playback(of: hello.id) {

@@ -136,9 +136,6 @@ extension SystemModel {
             if let index = speakers.firstIndex(where: { $0.id == pair.right }) { speakers[index].channel = .right }
         }
         if let party = state.party, group(party.groupID) != nil { self.party = party }
-        for pair in pairs where group(of: pair.left)?.id != group(of: pair.right)?.id {
-            detach([pair.right])
-            if let index = groups.firstIndex(where: { $0.speakerIDs.contains(pair.left) }) { groups[index].speakerIDs.append(pair.right) }
-        }
+        keepPairsTogether()
     }
 }

@@ -128,7 +128,7 @@ extension SystemModel {
             for i in saved.indices { saved[i].speakerIDs.removeAll { $0 == id } }
             party?.savedGroups = saved.filter { !$0.speakerIDs.isEmpty }
         }
-        if let party, group(party.groupID) == nil { self.party = nil }
+        endPartyIfItsGroupIsGone()
     }
 
     // MARK: Groups
@@ -192,11 +192,6 @@ extension SystemModel {
         for unit in units.dropFirst() {
             groups.append(SpeakerGroup(id: newID(), streamID: group.streamID, speakerIDs: unit))
         }
-    }
-
-    /// Party mode ends when the user breaks up its group by hand (nothing left to restore into).
-    private mutating func endPartyIfItsGroupIsGone() {
-        if let party, group(party.groupID) == nil { self.party = nil }
     }
 
     // MARK: Streams

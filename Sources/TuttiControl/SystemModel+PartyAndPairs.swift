@@ -49,12 +49,8 @@ extension SystemModel {
     }
 
     /// Moves each pair's right speaker into its left speaker's group where they ended up apart.
-    private mutating func keepPairsTogether() {
-        for pair in pairs {
-            guard let target = group(of: pair.left), group(of: pair.right)?.id != target.id else { continue }
-            detach([pair.right])
-            if let index = groups.firstIndex(where: { $0.id == target.id }) { groups[index].speakerIDs.append(pair.right) }
-        }
+    mutating func keepPairsTogether() {
+        for pair in pairs { move(pair.right, intoGroupOf: pair.left) }
     }
 
     // MARK: Stereo pairs
@@ -67,11 +63,7 @@ extension SystemModel {
             if let pair = pair(of: id) { throw .conflict("speaker '\(id)' is already in stereo pair '\(pair.name)'") }
         }
         // The right speaker joins the left one's group, and takes its volume and mute.
-        if let target = group(of: left), group(of: right)?.id != target.id {
-            detach([right])
-            if let index = groups.firstIndex(where: { $0.id == target.id }) { groups[index].speakerIDs.append(right) }
-            endPartyIfBroken()
-        }
+        move(right, intoGroupOf: left)
         speakers[rightIndex].volume = speakers[leftIndex].volume
         speakers[rightIndex].muted = speakers[leftIndex].muted
         speakers[leftIndex].channel = .left
@@ -88,10 +80,6 @@ extension SystemModel {
         for member in pair.members {
             if let index = speakers.firstIndex(where: { $0.id == member }) { speakers[index].channel = .stereo }
         }
-    }
-
-    private mutating func endPartyIfBroken() {
-        if let party, group(party.groupID) == nil { self.party = nil }
     }
 }
 

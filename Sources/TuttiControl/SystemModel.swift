@@ -48,9 +48,7 @@ public struct SystemModel: Sendable, Equatable {
     /// unknown speaker.
     public func playback(of speakerID: String) -> SpeakerPlayback? {
         guard let speaker = speaker(speakerID), let group = group(of: speakerID) else { return nil }
-        return SpeakerPlayback(
-            streamID: group.streamID, volume: speaker.volume, muted: speaker.muted || group.muted,
-            latencyMs: speaker.latencyMs, channel: speaker.channel)
+        return SpeakerPlayback(speaker, in: group)
     }
 
     /// Every speaker's playback, computed in one pass over the groups.
@@ -60,9 +58,7 @@ public struct SystemModel: Sendable, Equatable {
         for group in groups {
             for id in group.speakerIDs {
                 guard let speaker = byID[id] else { continue }
-                result[id] = SpeakerPlayback(
-                    streamID: group.streamID, volume: speaker.volume, muted: speaker.muted || group.muted,
-                    latencyMs: speaker.latencyMs, channel: speaker.channel)
+                result[id] = SpeakerPlayback(speaker, in: group)
             }
         }
         return result
@@ -128,6 +124,20 @@ public struct SystemModel: Sendable, Equatable {
         groups.removeAll { $0.speakerIDs.isEmpty }
     }
 
+    /// Moves a speaker into the group of `other` (a stereo partner joining its other half);
+    /// the group it leaves disappears if empty, and party mode ends if that was its group.
+    mutating func move(_ id: String, intoGroupOf other: String) {
+        guard let target = group(of: other), group(of: id)?.id != target.id else { return }
+        detach([id])
+        if let index = groups.firstIndex(where: { $0.id == target.id }) { groups[index].speakerIDs.append(id) }
+        endPartyIfItsGroupIsGone()
+    }
+
+    /// Party mode ends when its group is gone (broken up by hand: nothing left to restore into).
+    mutating func endPartyIfItsGroupIsGone() {
+        if let party, group(party.groupID) == nil { self.party = nil }
+    }
+
     /// Splits speakers into units that move together: a stereo pair, or a speaker alone.
     func units(_ ids: [String]) -> [[String]] {
         var units: [[String]] = []
@@ -157,5 +167,12 @@ public struct SpeakerPlayback: Sendable, Equatable {
         self.muted = muted
         self.latencyMs = latencyMs
         self.channel = channel
+    }
+
+    /// A speaker's playback in its group: the group's stream, either one's mute.
+    init(_ speaker: Speaker, in group: SpeakerGroup) {
+        self.init(
+            streamID: group.streamID, volume: speaker.volume, muted: speaker.muted || group.muted, latencyMs: speaker.latencyMs,
+            channel: speaker.channel)
     }
 }

@@ -8,10 +8,7 @@ public enum SnapcastJSON {
         [
             "id": .string(speaker.id),
             "connected": .bool(speaker.connected),
-            "host": [
-                "arch": .string(speaker.host.arch), "ip": .string(speaker.host.ip), "mac": .string(speaker.host.mac),
-                "name": .string(speaker.host.name), "os": .string(speaker.host.os),
-            ],
+            "host": host(speaker.host),
             "config": [
                 "instance": .int(speaker.instance),
                 "latency": .int(speaker.latencyMs),
@@ -28,6 +25,10 @@ public enum SnapcastJSON {
             "sync": speaker.sync.map(sync) ?? .null,
             "pair": model.pair(of: speaker.id).map { .string($0.id) } ?? .null,
         ]
+    }
+
+    public static func host(_ host: HostInfo) -> JSON {
+        ["arch": .string(host.arch), "ip": .string(host.ip), "mac": .string(host.mac), "name": .string(host.name), "os": .string(host.os)]
     }
 
     public static func volume(_ speaker: Speaker) -> JSON {
@@ -84,10 +85,7 @@ public enum SnapcastJSON {
     public static func server(_ model: SystemModel, identity: ServerIdentity) -> JSON {
         [
             "server": [
-                "host": [
-                    "arch": .string(identity.host.arch), "ip": .string(identity.host.ip), "mac": .string(identity.host.mac),
-                    "name": .string(identity.host.name), "os": .string(identity.host.os),
-                ],
+                "host": host(identity.host),
                 "snapserver": [
                     "controlProtocolVersion": 1, "name": .string(identity.name), "protocolVersion": 1,
                     "version": .string(identity.version),
