@@ -34,6 +34,9 @@ public enum Command: Sendable, Equatable {
     case setPartyMode(on: Bool, stream: String?)
     case createPair(left: String, right: String, name: String?)
     case deletePair(String)
+    /// Creates the routine (an empty ID: a new one), or replaces the one with its ID.
+    case putRoutine(Routine)
+    case deleteRoutine(String)
 }
 
 /// What a speaker says about itself when it connects (from a Snapcast Hello, or another
@@ -60,4 +63,5 @@ public enum CommandResult: Sendable, Equatable {
     case createdGroup(String)
     case createdPair(String)
     case createdStream(String)
+    case savedRoutine(String)
 }

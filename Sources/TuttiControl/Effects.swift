@@ -50,6 +50,8 @@ public enum ControlEvent: Sendable, Equatable, Hashable {
     case groupStreamChanged(String)
     case groupNameChanged(String)
     case streamUpdated(String)
+    /// Routines were created, changed or deleted.
+    case routinesChanged
     /// Speakers, groups, membership, streams, pairs or party mode came or went: the whole
     /// picture is sent again (Snapcast's Server.OnUpdate).
     case structureChanged
@@ -82,6 +84,7 @@ public enum ControlEvent: Sendable, Equatable, Hashable {
             (model.speakers.map(\.id), model.groups.map { [$0.id] + $0.speakerIDs }, model.streams.map(\.id), model.pairs, model.party)
         }
         if shape(old) != shape(new) { events.append(.structureChanged) }
+        if old.routines != new.routines { events.append(.routinesChanged) }
         return events
     }
 }

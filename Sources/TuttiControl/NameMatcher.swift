@@ -2,9 +2,11 @@
 /// would say it ("the Kitchen", "patio speakers", "livingroom", "kitchn"). Pure.
 ///
 /// Tries, in order, and stops at the first step that finds anything: the exact ID; a name
-/// equal when case and spaces are ignored; equal once filler words ("the", "speaker(s)",
-/// "room", "group") and plural endings are dropped; a unique prefix; then names within a
-/// small edit distance (one typo per four letters). Several hits at one step are ambiguous.
+/// equal when case and spaces are ignored; equal when plural endings are dropped too; equal
+/// once "the", "a" or "my" are dropped from what was said; equal once filler words ("the",
+/// "speaker(s)", "room", "group") are dropped from both; a unique prefix; a name holding every word said ("radio" for "Kitchen Radio");
+/// then names within a small edit distance (one typo per four letters). Several hits at one
+/// step are ambiguous — so "the kitchen" finds "Kitchen" although "Kitchen Speaker" is near.
 public enum NameMatcher {
     /// Something that can be named.
     public struct Candidate: Sendable, Equatable {
@@ -27,19 +29,29 @@ public enum NameMatcher {
         case notFound(suggestions: [String])
     }
 
-    public static func match(_ query: String, among candidates: [Candidate]) -> Match {
+    /// - Parameter loosely: also by prefix, by words and with typos (false: only the steps that
+    ///   compare whole names).
+    public static func match(_ query: String, among candidates: [Candidate], loosely: Bool = true) -> Match {
         if let exact = candidates.first(where: { $0.id == query }) { return .found(exact) }
-        let steps: [(String) -> String] = [compact, normalized]
-        for step in steps {
-            let key = step(query)
-            guard !key.isEmpty else { continue }
-            let hits = candidates.filter { candidate in ([candidate.id] + candidate.names).contains { step($0) == key } }
+        // (what was said, the candidate's name) in the forms each step compares.
+        let steps: [(query: String, name: (String) -> String)] = [
+            (compact(query), compact),
+            (singular(query, dropFillers: false), { singular($0, dropFillers: false) }),
+            (singular(withoutArticles(query), dropFillers: false), { singular($0, dropFillers: false) }),
+            (normalized(query), normalized),
+        ]
+        for step in steps where !step.query.isEmpty {
+            let hits = candidates.filter { candidate in ([candidate.id] + candidate.names).contains { step.name($0) == step.query } }
             if let result = decide(hits) { return result }
         }
+        guard loosely else { return .notFound(suggestions: []) }
         let key = normalized(query)
         if key.count >= 3 {
             let prefixed = candidates.filter { ([$0.id] + $0.names).contains { normalized($0).hasPrefix(key) } }
             if let result = decide(prefixed) { return result }
+            let said = Set(words(query, dropFillers: true))
+            let holding = candidates.filter { ([$0.id] + $0.names).contains { said.isSubset(of: words($0, dropFillers: false)) } }
+            if let result = decide(holding) { return result }
         }
         let scored = candidates.map { candidate in
             (candidate, ([candidate.id] + candidate.names).map { distance(normalized($0), key) }.min() ?? .max)
@@ -68,13 +80,23 @@ public enum NameMatcher {
 
     static let fillers: Set<String> = ["the", "a", "my", "speaker", "speakers", "room", "rooms", "group", "groups", "in", "on"]
 
+    static func withoutArticles(_ text: String) -> String {
+        text.lowercased().split { !($0.isLetter || $0.isNumber) }.filter { !["the", "a", "my"].contains($0) }.joined(separator: " ")
+    }
+
     /// Words without fillers and plural endings, run together.
-    static func normalized(_ text: String) -> String {
+    static func normalized(_ text: String) -> String { singular(text, dropFillers: true) }
+
+    /// Words without plural endings (and fillers, if asked), run together.
+    static func singular(_ text: String, dropFillers: Bool) -> String { words(text, dropFillers: dropFillers).joined() }
+
+    /// Lowercased words without plural endings; without fillers if asked (unless that leaves none).
+    static func words(_ text: String, dropFillers: Bool) -> [String] {
         let words = text.lowercased().split { !($0.isLetter || $0.isNumber) }.map(String.init)
-        let kept = words.filter { !fillers.contains($0) }
+        let kept = dropFillers ? words.filter { !fillers.contains($0) } : words
         return (kept.isEmpty ? words : kept).map { word in
             word.count > 3 && word.hasSuffix("s") && !word.hasSuffix("ss") ? String(word.dropLast()) : word
-        }.joined()
+        }
     }
 
     /// Levenshtein distance.

@@ -9,17 +9,22 @@ public struct PersistentState: Sendable, Equatable {
     /// Streams added through the API (configured streams come from the configuration).
     public var streams: [StreamInfo]
     public var party: PartyMode?
+    public var routines: [Routine]
 
-    public init(speakers: [Speaker] = [], groups: [SpeakerGroup] = [], pairs: [StereoPair] = [], streams: [StreamInfo] = [], party: PartyMode? = nil) {
+    public init(
+        speakers: [Speaker] = [], groups: [SpeakerGroup] = [], pairs: [StereoPair] = [], streams: [StreamInfo] = [], party: PartyMode? = nil,
+        routines: [Routine] = []
+    ) {
         self.speakers = speakers
         self.groups = groups
         self.pairs = pairs
         self.streams = streams
         self.party = party
+        self.routines = routines
     }
 
     /// Nothing stored yet (a first start).
-    public var isEmpty: Bool { speakers.isEmpty && groups.isEmpty && pairs.isEmpty && streams.isEmpty && party == nil }
+    public var isEmpty: Bool { speakers.isEmpty && groups.isEmpty && pairs.isEmpty && streams.isEmpty && party == nil && routines.isEmpty }
 
     /// Applies changes as a store would (for in-memory stores and tests).
     public mutating func apply(_ changes: [StoreChange]) {
@@ -34,6 +39,8 @@ public struct PersistentState: Sendable, Equatable {
             case .putStream(let stream): Self.put(stream, at: streams.firstIndex { $0.id == stream.id } ?? streams.count, into: &streams)
             case .deleteStream(let id): streams.removeAll { $0.id == id }
             case .setParty(let party): self.party = party
+            case .putRoutine(let routine, let position): Self.put(routine, at: position, into: &routines)
+            case .deleteRoutine(let id): routines.removeAll { $0.id == id }
             }
         }
     }
@@ -49,6 +56,7 @@ extension Speaker: Identified {}
 extension SpeakerGroup: Identified {}
 extension StereoPair: Identified {}
 extension StreamInfo: Identified {}
+extension Routine: Identified {}
 
 /// One row to write or delete so that the store matches the model. Positions keep the order
 /// of speakers and groups.
@@ -62,6 +70,8 @@ public enum StoreChange: Sendable, Equatable {
     case putStream(StreamInfo)
     case deleteStream(String)
     case setParty(PartyMode?)
+    case putRoutine(Routine, position: Int)
+    case deleteRoutine(String)
 
     /// The rows that differ between two stored states, deletions first.
     public static func changes(from old: PersistentState, to new: PersistentState) -> [StoreChange] {
@@ -74,6 +84,8 @@ public enum StoreChange: Sendable, Equatable {
         changes += old.groups.filter { !newGroups.contains($0.id) }.map { .deleteGroup($0.id) }
         changes += old.speakers.filter { !newSpeakers.contains($0.id) }.map { .deleteSpeaker($0.id) }
         changes += old.streams.filter { !newStreams.contains($0.id) }.map { .deleteStream($0.id) }
+        let newRoutines = Set(new.routines.map(\.id))
+        changes += old.routines.filter { !newRoutines.contains($0.id) }.map { .deleteRoutine($0.id) }
         for (position, speaker) in new.speakers.enumerated()
         where old.speakers.indices.contains(position) ? old.speakers[position] != speaker : true {
             changes.append(.putSpeaker(speaker, position: position))
@@ -85,6 +97,10 @@ public enum StoreChange: Sendable, Equatable {
         changes += new.pairs.filter { !old.pairs.contains($0) }.map { .putPair($0) }
         changes += new.streams.filter { !old.streams.contains($0) }.map { .putStream($0) }
         if old.party != new.party { changes.append(.setParty(new.party)) }
+        for (position, routine) in new.routines.enumerated()
+        where old.routines.indices.contains(position) ? old.routines[position] != routine : true {
+            changes.append(.putRoutine(routine, position: position))
+        }
         return changes
     }
 }
@@ -106,7 +122,7 @@ extension SystemModel {
                 stored.status = .idle
                 return stored
             },
-            party: party)
+            party: party, routines: routines)
     }
 
     /// A model from stored state and the streams the configuration has now. What no longer
@@ -136,6 +152,7 @@ extension SystemModel {
             if let index = speakers.firstIndex(where: { $0.id == pair.right }) { speakers[index].channel = .right }
         }
         if let party = state.party, group(party.groupID) != nil { self.party = party }
+        for routine in state.routines where !routines.contains(where: { $0.id == routine.id }) { routines.append(routine) }
         keepPairsTogether()
     }
 }

@@ -80,6 +80,13 @@ extension SystemModel {
             return .createdPair(try createPair(left: left, right: right, name: name, newID: newID))
         case .deletePair(let id):
             try deletePair(id)
+        case .putRoutine(var routine):
+            if routine.id.isEmpty { routine.id = newID() }
+            try putRoutine(routine)
+            return .savedRoutine(routine.id)
+        case .deleteRoutine(let id):
+            guard routines.contains(where: { $0.id == id }) else { throw .unresolved(NameProblem(name: id, kind: "routine")) }
+            routines.removeAll { $0.id == id }
         }
         return .done
     }

@@ -10,13 +10,15 @@
 /// - every group plays a stream that exists;
 /// - the two speakers of a stereo pair are in the same group, play left and right, and no
 ///   speaker is in two pairs;
-/// - in party mode the Everywhere group exists.
+/// - in party mode the Everywhere group exists;
+/// - no two routines answer to the same phrase.
 public struct SystemModel: Sendable, Equatable {
     public internal(set) var speakers: [Speaker]
     public internal(set) var groups: [SpeakerGroup]
     public internal(set) var streams: [StreamInfo]
     public internal(set) var pairs: [StereoPair]
     public internal(set) var party: PartyMode?
+    public internal(set) var routines: [Routine]
 
     /// A model with these streams (at least one: the first is the default) and no speakers.
     public init(streams: [StreamInfo]) {
@@ -26,6 +28,7 @@ public struct SystemModel: Sendable, Equatable {
         self.streams = streams
         self.pairs = []
         self.party = nil
+        self.routines = []
     }
 
     /// The stream new speakers play and groups fall back to: the first configured stream.
@@ -88,6 +91,13 @@ public struct SystemModel: Sendable, Equatable {
             }
         }
         if let party, group(party.groupID) == nil { problems.append("party mode without its group") }
+        var phrases: [String: String] = [:]
+        for routine in routines {
+            for phrase in Set(routine.phrases.map(NameMatcher.compact)) {
+                if let other = phrases[phrase] { problems.append("routines \(other) and \(routine.id) both answer to '\(phrase)'") }
+                phrases[phrase] = routine.id
+            }
+        }
         var ids = Set<String>()
         for id in speakers.map(\.id) where !ids.insert(id).inserted { problems.append("speaker \(id) exists twice") }
         return problems

@@ -77,6 +77,15 @@ extension ControlPlane {
                 }
                 authenticate(client)
                 return .success(["authenticated": true])
+            case .run(let actions, let label, let dryRun):
+                let report = dryRun ? await RoutineRunner.dryRun(on: model).run(actions) : await run(actions, label: label, trigger: "request", origin: client)
+                if let error = report.rpcError(label: label) { throw error }
+                var result = report.json.objectValue ?? [:]
+                if dryRun {
+                    result["dryRun"] = true
+                    result["actions"] = .array(actions.map { .string($0.text) })
+                }
+                return .success(.object(result))
             case .subscribe(let sync):
                 subscribe(client, sync: sync)
                 return .success(["sync": .bool(sync)])

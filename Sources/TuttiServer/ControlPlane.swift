@@ -28,7 +28,11 @@ actor ControlPlane {
     let access: AccessPolicy
     private let core: ServerCore
     let streamHost: StreamHost
-    private let logger: Logger
+    let logger: Logger
+    /// The wall clock routines run by, and the time zone of their times of day.
+    nonisolated let routineClock: any RoutineClock
+    let schedule: RoutineSchedule
+    var timerTask: Task<Void, Never>?
     private var clients: [ObjectIdentifier: ClientState] = [:]
     private let metrics: ServerMetrics
 
@@ -42,8 +46,11 @@ actor ControlPlane {
 
     init(
         eventLoop: any EventLoop, model: SystemModel, store: any StateStore, stored: PersistentState, api: ControlAPI,
-        access: AccessPolicy, core: ServerCore, streams: StreamHost, metrics: ServerMetrics, logger: Logger
+        access: AccessPolicy, core: ServerCore, streams: StreamHost, metrics: ServerMetrics, logger: Logger,
+        routineClock: any RoutineClock = SystemRoutineClock(), timeZone: TimeZone = .current
     ) {
+        self.routineClock = routineClock
+        self.schedule = RoutineSchedule(timeZone: timeZone)
         self.eventLoop = eventLoop
         self.model = model
         self.store = store
@@ -108,6 +115,9 @@ actor ControlPlane {
         model = next
         publish(outcome.effects, origin: origin)
         for removed in previous.streams.map(\.id) where next.stream(removed) == nil { streamHost.close(removed) }
+        if case .speakerSyncStatus = command { return outcome }
+        if outcome.effects.events.contains(.routinesChanged) { scheduleRoutineTimes() }
+        runEventTriggers(from: previous, to: next)
         return outcome
     }
 
@@ -117,14 +127,15 @@ actor ControlPlane {
             let core = self.core
             core.eventLoop.execute { core.assumeIsolated { $0.apply(playback) } }
         }
-        let notes = api.notifications(for: effects.events, in: model)
-        guard !notes.isEmpty else { return }
-        for note in notes {
-            let text = note.json.text
-            for (key, state) in clients where state.authenticated && state.answered && key != origin.map(ObjectIdentifier.init) {
-                if note.audience == .syncSubscribers, !state.wantsSync { continue }
-                state.client.send(text)
-            }
+        for note in api.notifications(for: effects.events, in: model) { notify(note, except: origin) }
+    }
+
+    /// Sends a notification to every client that may hear it, but `origin` (which has its response).
+    func notify(_ note: ControlAPI.Notification, except origin: (any ControlClient)?) {
+        let text = note.json.text
+        for (key, state) in clients where state.authenticated && state.answered && key != origin.map(ObjectIdentifier.init) {
+            if note.audience == .syncSubscribers, !state.wantsSync { continue }
+            state.client.send(text)
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import TuttiControl
 import TuttiSources
 
@@ -47,6 +48,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var controlTimeoutSeconds: Double = 10
     /// Whether loopback clients need no token (true; tests turn it off to exercise tokens).
     public var trustLoopback = true
+    /// The time zone of routines' times of day (an IANA name, "Europe/Berlin"); nil: the system's.
+    public var timeZone: String?
 
     public init(
         sources: [SourceURI], bufferMs: Int = 1000, bindAddress: String = "0.0.0.0",
@@ -102,6 +105,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             problems.append("media directory '\(directory)' is not an absolute path")
         }
         if let token, token.count < 16 { problems.append("the token must have at least 16 characters") }
+        if let timeZone, TimeZone(identifier: timeZone) == nil { problems.append("'\(timeZone)' is not a time zone (an IANA name such as Europe/Berlin)") }
         return problems
     }
 }

@@ -15,10 +15,11 @@ extension TuttiServer {
 
     /// Like ``withRunning(_:logger:_:)``, with every port the server bound (speakers, JSON-RPC, HTTP).
     public static func withRunningServer<T: Sendable>(
-        _ configuration: ServerConfiguration, logger: Logger, _ body: @Sendable (_ ports: ServerPorts) async throws -> T
+        _ configuration: ServerConfiguration, logger: Logger, routineClock: any RoutineClock = SystemRoutineClock(),
+        _ body: @Sendable (_ ports: ServerPorts) async throws -> T
     ) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: ServerPorts.self)
-        let server = TuttiServer(configuration: configuration, logger: logger) { continuation.yield($0) }
+        let server = TuttiServer(configuration: configuration, logger: logger, routineClock: routineClock) { continuation.yield($0) }
         let group = ServiceGroup(services: [server], logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {

@@ -23,18 +23,21 @@ public final class TuttiServer: Service, Sendable {
     public let configuration: ServerConfiguration
     let logger: Logger
     let clock: any TimeSource
+    let routineClock: any RoutineClock
     private let onListening: @Sendable (ServerPorts) -> Void
 
     /// - Parameters:
     ///   - clock: the server clock that stamps chunks and Time replies (monotonic by default).
+    ///   - routineClock: the wall clock routines' times of day and waits run by.
     ///   - onListening: called with the bound ports once speakers and control clients can connect.
     public init(
         configuration: ServerConfiguration, logger: Logger, clock: any TimeSource = MonotonicClock(),
-        onListening: @escaping @Sendable (ServerPorts) -> Void = { _ in }
+        routineClock: any RoutineClock = SystemRoutineClock(), onListening: @escaping @Sendable (ServerPorts) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
+        self.routineClock = routineClock
         self.onListening = onListening
     }
 
@@ -68,7 +71,8 @@ public final class TuttiServer: Service, Sendable {
         let metrics = ServerMetrics()
         let control = ControlPlane(
             eventLoop: controlLoop, model: model, store: store, stored: stored, api: ControlAPI(identity: Self.identity()),
-            access: access, core: core, streams: streamHost, metrics: metrics, logger: logger)
+            access: access, core: core, streams: streamHost, metrics: metrics, logger: logger, routineClock: routineClock,
+            timeZone: configuration.timeZone.flatMap(TimeZone.init(identifier:)) ?? .current)
         await core.connect { event in
             controlLoop.execute { control.assumeIsolated { $0.speakerEvent(event) } }
         }
@@ -103,11 +107,13 @@ public final class TuttiServer: Service, Sendable {
             logger.info("serving \(model.streams.count) stream(s) to speakers on \(configuration.bindAddress):\(ports.stream), buffer \(configuration.bufferMs) ms")
             for stream in model.streams { logger.info("stream '\(stream.id)': \(stream.uri)") }
             logger.info("control API: JSON-RPC on port \(ports.control), HTTP and WebSocket on port \(ports.http) (/jsonrpc, /metrics)")
+            await control.startRoutines()
             onListening(ports)
 
             // Run until graceful shutdown (SIGINT/SIGTERM) or cancellation; HTTP stops with it.
             try? await gracefulShutdown()
             logger.info("shutting down")
+            await control.stopRoutineTimes()
             try? await tasks.waitForAll()
             await stop(readers: readers, core: core, channels: channels, group: group)
         }

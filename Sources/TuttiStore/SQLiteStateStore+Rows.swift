@@ -47,6 +47,11 @@ extension SQLiteStateStore {
                 sql: "INSERT OR REPLACE INTO stream (id, position, uri) VALUES (?, ?, ?)", arguments: [stream.id, position, stream.uri])
         case .deleteStream(let id):
             try db.execute(sql: "DELETE FROM stream WHERE id = ?", arguments: [id])
+        case .putRoutine(let routine, let position):
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO routine (id, position, body) VALUES (?, ?, ?)", arguments: [routine.id, position, routine.json.text])
+        case .deleteRoutine(let id):
+            try db.execute(sql: "DELETE FROM routine WHERE id = ?", arguments: [id])
         case .setParty(let party):
             try db.execute(sql: "DELETE FROM party")
             if let party {
@@ -64,6 +69,16 @@ extension SQLiteStateStore {
             lastSeen: WallTime(sec: row["last_seen_sec"], usec: row["last_seen_usec"]), volume: row["volume"], muted: row["muted"],
             latencyMs: row["latency_ms"], channel: AudioChannel(rawValue: row["channel"]) ?? .stereo,
             capabilities: try decode([String].self, row["capabilities"]))
+    }
+
+    static func routine(_ row: Row) throws -> Routine {
+        let id: String = row["id"]
+        do {
+            let body = try JSON(parsing: (row["body"] as String))
+            return try Routine(id: id, params: try RPCParams(body), base: nil, model: nil)
+        } catch {
+            throw StoreError.corrupt(path: "", detail: "stored routine \(id) does not read: \(error)")
+        }
     }
 
     static func groups(_ db: Database) throws -> [SpeakerGroup] {

@@ -65,6 +65,10 @@ public final class SQLiteStateStore: StateStore {
                 CREATE TABLE party (id INTEGER PRIMARY KEY CHECK (id = 1), group_id TEXT NOT NULL, saved_groups TEXT NOT NULL);
                 """)
         }
+        // Version 2: routines, each a JSON object (its actions and triggers, as the API shows them).
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: "CREATE TABLE routine (id TEXT PRIMARY KEY NOT NULL, position INTEGER NOT NULL, body TEXT NOT NULL)")
+        }
         return migrator
     }
 
@@ -82,7 +86,8 @@ public final class SQLiteStateStore: StateStore {
                     },
                     party: try Row.fetchOne(db, sql: "SELECT * FROM party WHERE id = 1").map { row in
                         PartyMode(groupID: row["group_id"], savedGroups: try Self.decode([SpeakerGroup].self, row["saved_groups"]))
-                    })
+                    },
+                    routines: try Row.fetchAll(db, sql: "SELECT * FROM routine ORDER BY position, rowid").map(Self.routine))
             }
             return (state, firstStart)
         } catch let error as StoreError {

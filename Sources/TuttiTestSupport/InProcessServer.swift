@@ -27,6 +27,7 @@ public func withServer<T: Sendable>(
 public func withServerPorts<T: Sendable>(
     sources: [String] = ["tone://?name=default&freq=440&codec=pcm"],
     configure: (inout ServerConfiguration) -> Void = { _ in },
+    routineClock: any RoutineClock = SystemRoutineClock(),
     _ body: @Sendable (_ ports: ServerPorts, _ log: LogCapture) async throws -> T
 ) async throws -> T {
     let capture = LogCapture()
@@ -36,7 +37,7 @@ public func withServerPorts<T: Sendable>(
     configuration.controlPort = 0
     configuration.httpPort = 0
     configure(&configuration)
-    return try await TuttiServer.withRunningServer(configuration, logger: capture.logger(label: "tutti.server")) { ports in
+    return try await TuttiServer.withRunningServer(configuration, logger: capture.logger(label: "tutti.server"), routineClock: routineClock) { ports in
         try await body(ports, capture)
     }
 }

@@ -22,7 +22,7 @@ import TuttiServer
         return ["groups": .array(groups), "pairs": server["pairs"] ?? .null, "party": server["party"] ?? .null]
     }
 
-    @Test func groupsNamesVolumesLatenciesPairsAndPartyModeSurviveARestart() async throws {
+    @Test func groupsNamesVolumesLatenciesPairsPartyModeAndRoutinesSurviveARestart() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let configure = { (configuration: inout ServerConfiguration) in configuration.dataDirectory = directory.path }
@@ -43,13 +43,22 @@ import TuttiServer
             _ = try rpc.result("Group.SetStream", ["id": .string(groupA), "stream_id": "jazz"])
             _ = try rpc.result("Pair.Create", ["left": "c", "right": "d", "name": "Living room"])
             _ = try rpc.result("Server.SetPartyMode", ["on": true])
+            _ = try rpc.result("Routine.Create", [
+                "name": "Evening", "aliases": ["dusk"], "actions": ["play jazz in downstairs", ["action": "wait", "seconds": 1]],
+                "triggers": [["at": "19:30", "days": ["weekdays"]], ["event": "speaker_connected", "subject": "kitchen"]],
+            ])
             withExtendedLifetime(speakers) {}
-            return Self.storedPart(try rpc.result("Server.GetStatus"))
+            var stored = Self.storedPart(try rpc.result("Server.GetStatus")).objectValue ?? [:]
+            stored["routines"] = try rpc.result("Routine.List")["routines"]
+            return JSON.object(stored)
         }
         try await withServerPorts(sources: ControlAPIServerTests.twoStreams, configure: configure) { ports, _ in
             let rpc = try RPCClient(port: ports.control)
             let status = try rpc.result("Server.GetStatus")
-            #expect(Self.storedPart(status) == before)
+            var stored = Self.storedPart(status).objectValue ?? [:]
+            stored["routines"] = try rpc.result("Routine.List")["routines"]
+            #expect(JSON.object(stored) == before)
+            #expect(before["routines"]?.arrayValue?.count == 1)
             #expect(ControlAPIServerTests.clients(status).allSatisfy { $0["connected"] == false })
             // Party mode off restores the grouping from before it, also after the restart.
             _ = try rpc.result("Server.SetPartyMode", ["on": false])
@@ -83,6 +92,7 @@ import TuttiServer
             var acknowledged: [String: Int] = [:]
             var sent: [String: [Int]] = [:]
             var party: (acknowledged: Bool, pending: Bool?) = (false, nil)
+            var routines: [String] = []
             var changes = 0
             let killAt = Date().addingTimeInterval(0.4 + 0.2 * Double(round))
             var step = 0
@@ -94,6 +104,14 @@ import TuttiServer
                     party.pending = on
                     guard (try? rpc.result("Server.SetPartyMode", ["on": .bool(on)], within: 2)) != nil else { break }
                     party = (on, nil)
+                    changes += 1
+                    continue
+                }
+                if step % 10 == 5 {
+                    let name = "Routine \(round) \(step)"
+                    let params: JSON = ["name": .string(name), "actions": [.string("volume \(step % 101) on s1")], "triggers": [["at": "07:00"]]]
+                    guard (try? rpc.result("Routine.Create", params, within: 2)) != nil else { break }
+                    routines.append(name)
                     changes += 1
                     continue
                 }
@@ -127,6 +145,8 @@ import TuttiServer
             let partyOn = status["server"]?["party"]?["on"] == true
             #expect(partyOn ? groups.count == 1 : groups.count == 4, "round \(round): party \(partyOn), \(groups.count) groups")
             #expect(partyOn == party.acknowledged || partyOn == party.pending, "round \(round): party mode \(partyOn), acknowledged \(party.acknowledged)")
+            let stored = Set(try check.result("Routine.List")["routines"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? [])
+            #expect(Set(routines).isSubset(of: stored), "round \(round): routines \(Set(routines).subtracting(stored)) were acknowledged and lost")
             restarted.stop()
             _ = restarted.waitForExit(seconds: 5)
         }

@@ -15,7 +15,7 @@ import TuttiControl
     var path: String { directory.appendingPathComponent("tutti.sqlite").path }
 
     /// A model with two groups, a pair, a stream added through the API, names, volumes,
-    /// latencies, a channel, and party mode on — every kind of stored state.
+    /// latencies, a channel, party mode on and routines — every kind of stored state.
     static func busyModel() throws -> (model: SystemModel, changes: [[StoreChange]]) {
         var model = SystemModel(streams: [StreamInfo(id: "default", uri: "tone://?name=default"), StreamInfo(id: "jazz", uri: "tone://?name=jazz")])
         var counter = 0
@@ -35,6 +35,10 @@ import TuttiControl
             .setGroupMute(group: "g1", muted: true),
             .setPartyMode(on: true, stream: "jazz"),
             .speakerDisconnected(id: "b"),
+            .putRoutine(Routine(
+                id: "", name: "Morning", aliases: ["wake up"], actions: [.play(stream: "jazz", target: "kitchen"), .wait(seconds: 2.5)],
+                times: [TimeTrigger(hour: 7, minute: 30, weekdays: [2, 6])], events: [EventTrigger(.speakerConnected, subject: "kitchen")])),
+            .putRoutine(Routine(id: "r2", name: "Night", actions: [.party(on: false, stream: nil), .mute(target: "everywhere", muted: true)], enabled: false)),
         ]
         for command in commands {
             let (next, outcome) = try model.applying(command, at: WallTime(sec: 1_700_000_000 + counter, usec: 5)) {

@@ -17,6 +17,9 @@ public struct ControlAPI: Sendable {
         /// Server.Subscribe: this client does (or no longer does) want Tutti's frequent
         /// notifications (each speaker's sync status, about once a second).
         case subscribe(sync: Bool)
+        /// Command.Run and Routine.Run: run these actions in order (``RoutineRunner``), or with
+        /// `dryRun` only say what they would do.
+        case run([RoutineAction], label: String, dryRun: Bool)
     }
 
     public var identity: ServerIdentity
@@ -33,6 +36,7 @@ public struct ControlAPI: Sendable {
         "Server.GetRPCVersion", "Server.GetStatus", "Server.DeleteClient", "Server.Authenticate", "Server.Subscribe", "Server.SetPartyMode",
         "Stream.AddStream", "Stream.RemoveStream", "Stream.Control", "Stream.SetProperty",
         "Pair.Create", "Pair.Delete",
+        "Routine.List", "Routine.Create", "Routine.Update", "Routine.Delete", "Routine.Run", "Command.Run",
     ]
 
     /// Reads a request's parameters and decides what to do. Throws the error object to answer
@@ -134,8 +138,45 @@ public struct ControlAPI: Sendable {
             let id = try params.string("id")
             return .apply(.deletePair(id)) { _, _ in ["id": .string(id)] }
 
+        case "Routine.List":
+            return .answer(["routines": .array(model.routines.map(\.json))])
+        case "Routine.Create":
+            let routine = try Routine(id: "", params: params, base: nil, model: model)
+            return .apply(.putRoutine(routine)) { model, result in
+                guard case .savedRoutine(let id) = result, let routine = model.routine(id) else { return .null }
+                return ["routine": routine.json]
+            }
+        case "Routine.Update":
+            let base = try Self.routine(try params.string("id"), in: model)
+            let routine = try Routine(id: base.id, params: params, base: base, model: model)
+            return .apply(.putRoutine(routine)) { model, _ in ["routine": model.routine(base.id)?.json ?? .null] }
+        case "Routine.Delete":
+            let routine = try Self.routine(try params.string("id"), in: model)
+            return .apply(.deleteRoutine(routine.id)) { _, _ in ["id": .string(routine.id)] }
+        case "Routine.Run":
+            let routine = try Self.routine(try params.string("id"), in: model)
+            return .run(routine.actions, label: "routine '\(routine.name)'", dryRun: try params.optionalBool("dryRun") ?? false)
+        case "Command.Run":
+            let text = try params.string("text")
+            let dryRun = try params.optionalBool("dryRun") ?? false
+            do throws(PhraseError) {
+                return .run(try PhraseParser.parse(text, in: model), label: "'\(text)'", dryRun: dryRun)
+            } catch {
+                throw error.rpcError
+            }
+
         default:
             throw .methodNotFound(request.method)
+        }
+    }
+
+    /// A routine by ID or by one of its phrases, or the error to answer.
+    static func routine(_ idOrName: String, in model: SystemModel) throws(RPCError) -> Routine {
+        if let routine = model.routines.first(where: { $0.id == idOrName }) { return routine }
+        do {
+            return try Targets(model).routine(idOrName)
+        } catch {
+            throw RPCError(error)
         }
     }
 
@@ -181,6 +222,8 @@ public struct ControlAPI: Sendable {
             case .streamUpdated(let id):
                 guard let stream = model.stream(id) else { continue }
                 notes.append(Notification(method: "Stream.OnUpdate", params: ["id": .string(id), "stream": SnapcastJSON.stream(stream)]))
+            case .routinesChanged:
+                notes.append(Notification(method: "Routine.OnUpdate", params: ["routines": .array(model.routines.map(\.json))], audience: .tutti))
             case .structureChanged:
                 notes.append(Notification(method: "Server.OnUpdate", params: ["server": SnapcastJSON.server(model, identity: identity)]))
             }

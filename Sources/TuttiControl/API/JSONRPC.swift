@@ -124,6 +124,19 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func conflict(_ detail: String) -> RPCError { RPCError(code: -32004, message: "Conflict", data: .string(detail)) }
     /// The operation is not possible on this server or stream.
     public static func notSupported(_ detail: String) -> RPCError { RPCError(code: -32005, message: "Not supported", data: .string(detail)) }
+    /// A name or a sentence that fits nothing, or several things: nothing was done. `data` says
+    /// why (`detail`), what was understood, and the names it could be or the closest ones.
+    public static func notUnderstood(_ detail: String, names: NameProblem? = nil, understood: String? = nil) -> RPCError {
+        var data: [String: JSON] = ["detail": .string(detail)]
+        if let understood { data["understood"] = .string(understood) }
+        if let names {
+            data["name"] = .string(names.name)
+            data["kind"] = .string(names.kind)
+            data["candidates"] = .array(names.candidates.map(JSON.string))
+            data["suggestions"] = .array(names.suggestions.map(JSON.string))
+        }
+        return RPCError(code: -32006, message: "Not understood", data: .object(data))
+    }
 
     /// How a refused command is answered.
     public init(_ error: ControlError) {
@@ -135,6 +148,8 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidValue(let detail): self = .invalidParams(detail)
         case .conflict(let detail): self = .conflict(detail)
         case .storage(let detail): self = .storageFailed(detail)
+        case .unresolved(let problem): self = .notUnderstood(problem.description, names: problem)
+        case .unavailable(let detail): self = .notSupported(detail)
         }
     }
 
@@ -146,6 +161,7 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         if case .string(let detail)? = data { return "\(message): \(detail)" }
+        if case .string(let detail)? = data?["detail"] { return "\(message): \(detail)" }
         return message
     }
 }

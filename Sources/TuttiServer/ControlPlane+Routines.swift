@@ -1,0 +1,100 @@
+import Foundation
+import TuttiControl
+
+extension ControlPlane {
+    /// Performs one action of a run against the live model: each of its commands is applied
+    /// (stored, sent to speakers and clients) like any other change.
+    func perform(_ action: RoutineAction) throws(ControlError) -> String {
+        try RoutineEngine.perform(action, model: { model }) { command throws(ControlError) in
+            try apply(command, origin: nil)
+        }
+    }
+
+    func findRoutine(_ name: String) throws(ControlError) -> Routine {
+        try Targets(model).routine(name)
+    }
+
+    /// Runs actions against the live model, waiting on the routine clock; logs the outcome and
+    /// tells every other client (Routine.OnRun).
+    func run(_ actions: [RoutineAction], label: String, trigger: String, origin: (any ControlClient)?) async -> RoutineReport {
+        let clock = routineClock
+        let runner = RoutineRunner(
+            perform: { action throws(ControlError) in try await self.perform(action) },
+            wait: { seconds in await clock.sleep(seconds: seconds) },
+            routine: { name throws(ControlError) in try await self.findRoutine(name) })
+        let report = await runner.run(actions)
+        if let failure = report.failure {
+            logger.warning("\(label) (\(trigger)) stopped at action \(failure.step.map(String.init).joined(separator: ".")) '\(failure.action)': \(failure.error)")
+        } else {
+            logger.info("\(label) (\(trigger)): \(report.done.joined(separator: "; "))")
+        }
+        var params = report.json.objectValue ?? [:]
+        params["label"] = .string(label)
+        params["trigger"] = .string(trigger)
+        notify(ControlAPI.Notification(method: "Routine.OnRun", params: .object(params), audience: .tutti), except: origin)
+        return report
+    }
+
+    /// Runs a routine that a time or an event triggered, beside whatever else is going on.
+    func runTriggered(_ id: String, trigger: String) {
+        guard let routine = model.routines.first(where: { $0.id == id }), routine.enabled else { return }
+        Task { _ = await self.run(routine.actions, label: "routine '\(routine.name)'", trigger: trigger, origin: nil) }
+    }
+
+    /// Runs the routines whose event triggers fire on what changed between two models.
+    func runEventTriggers(from previous: SystemModel, to next: SystemModel) {
+        let events = ObservedEvent.changes(from: previous, to: next)
+        for routine in next.routines(triggeredBy: events) {
+            let what = events.map { "\($0.kind.rawValue) \($0.subject)" }.joined(separator: ", ")
+            runTriggered(routine.id, trigger: "event: \(what)")
+        }
+    }
+
+    /// (Re)starts the timer that runs routines at their times of day: it sleeps on the routine
+    /// clock until the next time any enabled routine has, then runs the routines due since it
+    /// last looked — each once, however far the clock jumped.
+    func scheduleRoutineTimes() {
+        timerTask?.cancel()
+        let routines = model.routines.filter { $0.enabled && !$0.times.isEmpty }
+        guard !routines.isEmpty else {
+            timerTask = nil
+            return
+        }
+        let clock = routineClock
+        let schedule = self.schedule
+        var last = clock.now()
+        timerTask = Task {
+            while !Task.isCancelled {
+                guard let next = schedule.next(after: last, in: routines) else { return }
+                await clock.sleep(until: next)
+                let now = clock.now()
+                guard !Task.isCancelled, now >= next else { continue }
+                for routine in schedule.due(after: last, through: now, in: routines) {
+                    self.runTriggered(routine.id, trigger: "time \(RoutineSchedule.describe(now, in: schedule.timeZone))")
+                }
+                last = now
+            }
+        }
+    }
+
+    /// Starts the timer of routines' times of day (when the server is listening).
+    func startRoutines() {
+        scheduleRoutineTimes()
+        let timed = model.routines.filter { $0.enabled && !$0.times.isEmpty }.count
+        if timed > 0 { logger.info("\(timed) routine(s) with times of day, in time zone \(schedule.timeZone.identifier)") }
+    }
+
+    func stopRoutineTimes() {
+        timerTask?.cancel()
+        timerTask = nil
+    }
+}
+
+extension RoutineSchedule {
+    static func describe(_ date: Date, in timeZone: TimeZone) -> String {
+        let formatter = DateFormatter()
+        formatter.timeZone = timeZone
+        formatter.dateFormat = "yyyy-MM-dd HH:mm zzz"
+        return formatter.string(from: date)
+    }
+}
