@@ -36,6 +36,7 @@ struct ConfigFile: Decodable {
     var trusted_networks: [String]?
     var media_dirs: [String]?
     var token: String?
+    var time_zone: String?
     var sources: [String]?
     var stream: [Stream]?
     var speakers: [String: Speaker]?

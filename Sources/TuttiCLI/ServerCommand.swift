@@ -76,6 +76,7 @@ struct ServerCommand: AsyncParsableCommand {
         configuration.trustedNetworks = (file.trusted_networks ?? []) + trustedNetworks
         configuration.mediaDirectories = (file.media_dirs ?? []) + mediaDirs
         configuration.token = file.token
+        configuration.timeZone = file.time_zone
         let problems = configuration.problems()
         guard problems.isEmpty else { throw ConfigurationError(problems.joined(separator: "\n")) }
         return configuration

@@ -33,6 +33,7 @@ import TuttiServer
         try """
             buffer_ms = 600
             stream_port = 1904
+            time_zone = "America/New_York"
             sources = ["tone://?name=first"]
 
             [[stream]]
@@ -48,6 +49,7 @@ import TuttiServer
         #expect(configuration.bufferMs == 600)
         #expect(configuration.streamPort == 2004)
         #expect(configuration.speakers["kitchen"] == .init(stream: "jazz", volume: 40, muted: false, latencyMs: 25))
+        #expect(configuration.timeZone == "America/New_York")
     }
 
     @Test(arguments: [
@@ -58,6 +60,7 @@ import TuttiServer
         ("sources = [\"bogus://x\"]", "bad source URI"),
         ("buffer_ms = 5\nsources = [\"tone://?name=a\"]", "buffer 5 ms is outside"),
         ("", "no source"),
+        ("sources = [\"tone://?name=a\"]\ntime_zone = \"Mars/Olympus\"", "'Mars/Olympus' is not a time zone"),
     ])
     func badConfigFilesAreExplained(text: String, message: String) throws {
         let directory = try TemporaryDirectory()

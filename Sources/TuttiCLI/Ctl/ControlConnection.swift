@@ -45,7 +45,8 @@ struct ControlConnection {
     }
 
     /// Calls a method; returns its result or throws ``CtlError/rpc(_:)`` with the error object.
-    func call(_ method: String, _ params: JSON = [:]) async throws -> JSON {
+    /// A routine's run answers when its last action is done, so it gets a longer `timeout`.
+    func call(_ method: String, _ params: JSON = [:], timeout: Duration = Self.timeout) async throws -> JSON {
         let id = box.nextID
         box.nextID += 1
         let request: JSON = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": params]
@@ -54,14 +55,14 @@ struct ControlConnection {
         let response = try await withThrowingTaskGroup(of: JSON?.self) { group in
             group.addTask { try await Self.read(id: .int(id), from: box) }
             group.addTask {
-                try await Task.sleep(for: Self.timeout)
+                try await Task.sleep(for: timeout)
                 return nil
             }
             let first = try await group.next() ?? nil
             group.cancelAll()
             return first
         }
-        guard let response else { throw CtlError.unreachable("the server did not answer \(method) within \(Self.timeout)") }
+        guard let response else { throw CtlError.unreachable("the server did not answer \(method) within \(timeout)") }
         if let error = response["error"] {
             throw CtlError.rpc(RPCError(code: error["code"]?.intValue ?? 0, message: error["message"]?.stringValue ?? "error", data: error["data"]))
         }

@@ -7,7 +7,7 @@ import TuttiSpeaker
 struct CtlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctl",
-        abstract: "Control a running Tutti server: groups, party mode, stereo pairs, volumes, latency, streams.",
+        abstract: "Control a running Tutti server: groups, party mode, stereo pairs, volumes, latency, streams, routines, sentences.",
         discussion: """
             Speakers, groups, pairs and streams are named as people say them: "kitchen", "the patio \
             speakers", an ID, or a group by one of its speakers. An unknown or ambiguous name exits \
@@ -17,7 +17,7 @@ struct CtlCommand: AsyncParsableCommand {
             """,
         subcommands: [
             CtlStatus.self, CtlVolume.self, CtlMute.self, CtlUnmute.self, CtlLatency.self, CtlName.self, CtlChannel.self,
-            CtlForget.self, CtlGroup.self, CtlParty.self, CtlPair.self, CtlStream.self,
+            CtlForget.self, CtlGroup.self, CtlParty.self, CtlPair.self, CtlStream.self, CtlSay.self, CtlRoutine.self,
         ]
     )
 }
