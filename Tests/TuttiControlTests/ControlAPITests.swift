@@ -131,3 +131,23 @@ struct APIHarness {
         #expect(notes.last?.params["client"]?["id"] == "b")
     }
 }
+
+@Suite struct CommandRunPlanTests {
+    @Test func sentencesThatNameNothingOrSeveralThingsAreRefusedBeforeAnythingRuns() throws {
+        var api = APIHarness(try confusableHouse())
+        let before = api.fixture.model
+        for text in ["volume 30 in kitch", "play jazz in the garage", "play metal on patio", "dance"] {
+            #expect {
+                try api.call("Command.Run", ["text": .string(text)])
+            } throws: { error in
+                (error as? RPCError)?.code == -32006
+            }
+        }
+        #expect {
+            try api.call("Command.Run", ["text": "volume 30 in kitch"])
+        } throws: { error in
+            (error as? RPCError)?.data?["candidates"] == ["speaker Kitchen", "speaker Kitchen Speaker"]
+        }
+        #expect(api.fixture.model == before)
+    }
+}
