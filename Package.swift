@@ -54,6 +54,10 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            ],
+            // The web page, compiled into the binary: plain HTML, CSS and JavaScript modules.
+            resources: [
+                .embedInCode("Web/index.html"), .embedInCode("Web/app.js"), .embedInCode("Web/rpc.js"), .embedInCode("Web/style.css"),
             ]
         ),
         .target(

@@ -49,6 +49,10 @@ struct HTTPControlServer: Sendable {
             guard let text = response.value else { return Response(status: .noContent) }
             return Self.json(text, status: .ok)
         }
+        for file in WebPage.files {
+            router.get(RouterPath(stringLiteral: file.path)) { _, _ -> Response in file.response }
+        }
+        router.get("/") { _, _ -> Response in WebPage.files[0].response }
         router.get("/metrics") { request, context -> Response in
             guard trusted(request, context) else { throw HTTPError(.unauthorized) }
             var headers = HTTPFields()

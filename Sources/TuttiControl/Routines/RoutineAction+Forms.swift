@@ -111,6 +111,7 @@ extension Routine {
         [
             "id": .string(id), "name": .string(name), "aliases": .array(aliases.map(JSON.string)), "enabled": .bool(enabled),
             "actions": .array(actions.map(\.json)),
+            "sentences": .array(actions.map { .string($0.text) }),
             "triggers": .array(times.map(\.json) + events.map(\.json)),
         ]
     }
