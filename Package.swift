@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "TuttiSpeakerTests",
             dependencies: [
-                "TuttiSpeaker", "TuttiServer", "TuttiWire", "TuttiAudio", "TuttiSync", "TuttiCLI", "TuttiTestSupport", "TuttiFLAC",
+                "TuttiSpeaker", "TuttiServer", "TuttiWire", "TuttiAudio", "TuttiSync", "TuttiCLI", "TuttiTestSupport", "TuttiFLAC", "TuttiControl",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

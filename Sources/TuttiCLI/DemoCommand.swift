@@ -21,6 +21,11 @@ struct DemoCommand: AsyncParsableCommand {
             speaker writes what it plays to a pipe; this process stamps every block on arrival and \
             aligns the speakers' audio by content, so the figures are measured from outside, not \
             reported by the speakers.
+
+            With --web it keeps running instead (until Ctrl-C): a server with two streams and four \
+            simulated rooms, one of them a "Bluetooth" speaker with a 250 ms latency setting, and the \
+            web page at http://127.0.0.1:1780/ to try every feature from a browser (`tutti ctl` \
+            works against it too).
             """
     )
 
@@ -36,6 +41,18 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Directory for the WAVs, the plot and the report.")
     var out: String = "demo-out"
 
+    @Flag(name: .long, help: "Keep the server and speakers running and serve the web page, until Ctrl-C.")
+    var web = false
+
+    @Option(name: .customLong("http-port"), help: "With --web: the web page's port.")
+    var httpPort = 1780
+
+    @Option(name: .customLong("control-port"), help: "With --web: the JSON-RPC port (for tutti ctl).")
+    var controlPort = 1705
+
+    @Option(name: .long, help: "With --web: the address to listen on (0.0.0.0 to reach it from a phone).")
+    var bind = "127.0.0.1"
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -50,6 +67,10 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.makeLogger(label: "tutti.demo", fallback: .warning)
+        if web {
+            try await runWeb(logger: logger)
+            return
+        }
         do {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         } catch {

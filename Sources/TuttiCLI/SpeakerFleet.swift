@@ -21,13 +21,17 @@ final class SpeakerFleet: Sendable {
 
     var members: [Member] { state.withLock { $0 } }
 
-    /// Starts `tutti speaker` (this executable) with a pipe output and a simulated clock.
-    func startTuttiSpeaker(name: String, port: Int, instance: Int, offsetSeconds: Double, driftPPM: Double, logLevel: String = "notice") throws {
+    /// Starts `tutti speaker` (this executable) with a simulated clock, writing to a pipe this
+    /// process reads (or to `output`).
+    func startTuttiSpeaker(
+        name: String, port: Int, instance: Int, offsetSeconds: Double, driftPPM: Double, logLevel: String = "notice",
+        output: String = "pipe:stdout", extraArguments: [String] = []
+    ) throws {
         let process = try ChildProcess(currentExecutablePath(), [
-            "speaker", "--server", "127.0.0.1:\(port)", "--id", name, "--instance", "\(instance)", "--output", "pipe:stdout",
+            "speaker", "--server", "127.0.0.1:\(port)", "--id", name, "--instance", "\(instance)", "--output", output,
             // `--opt=value` so that negative numbers are not taken for options.
             "--clock-offset-s=\(offsetSeconds)", "--clock-drift-ppm=\(driftPPM)", "--log-level", logLevel,
-        ])
+        ] + extraArguments)
         let member = Member(name: name, process: process, startedAt: monotonicNanos(), leadNanoseconds: 5_000_000,
                             driftPPM: driftPPM, offsetSeconds: offsetSeconds)
         state.withLock { $0.append(member) }

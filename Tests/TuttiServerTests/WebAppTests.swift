@@ -53,7 +53,7 @@ struct WebAppTests {
             print(output)
             #expect(code == 0, "the browser check failed: \(output)\n\(check.errorText)")
             #expect(output.hasSuffix("OK\n"))
-            for file in ["desktop.png", "desktop-party.png", "phone.png"] {
+            for file in ["desktop.png", "desktop-party.png", "phone.png", "desktop-dark.png"] {
                 #expect(FileManager.default.fileExists(atPath: "\(Self.artifacts)/\(file)"), "\(file) was saved")
             }
         }

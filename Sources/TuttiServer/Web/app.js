@@ -216,9 +216,10 @@ function renderGroups() {
             if (next !== null) act('Group.SetName', { id: group.id, name: next });
           },
         }, 'Rename')),
-      h('div', { class: 'controls' },
+      // A group of one speaker has that speaker's volume: no second slider.
+      group.clients.length > 1 ? h('div', { class: 'controls' },
         h('span', {}, 'Group volume'),
-        ...slider(`gvol-${group.id}`, `Volume of ${name}`, mean, 0, 100, (percent) => act('Group.SetVolume', { id: group.id, percent }))),
+        ...slider(`gvol-${group.id}`, `Volume of ${name}`, mean, 0, 100, (percent) => act('Group.SetVolume', { id: group.id, percent }))) : null,
       h('ul', { class: 'speakers' }, group.clients.map((client) => renderSpeaker(client, group))));
     return card;
   });
@@ -301,7 +302,8 @@ function renderSync(client) {
   const fixed = (value, digits = 0) => (typeof value === 'number' ? value.toFixed(digits) : '?');
   return h('span', { class: 'sync', dataset: { sync: client.id } },
     svg,
-    h('span', {}, `error ${fixed(sync.clockErrorUs)} µs · rate ${fixed(sync.ratePpm, 1)} ppm · buffer ${fixed(sync.bufferMs)} ms · underruns ${sync.underruns}`));
+    h('span', {}, `error ${fixed(sync.clockErrorUs)} µs · rate ${fixed(sync.ratePpm, 1)} ppm · buffer ${fixed(sync.bufferMs)} ms`
+      + `${sync.outputDelayMs >= 1 ? ` · output delay ${fixed(sync.outputDelayMs)} ms` : ''} · underruns ${sync.underruns}`));
 }
 
 function updateSync(id) {

@@ -6,7 +6,7 @@ checks the server's state through the JSON-RPC API (HTTP POST /jsonrpc) after ea
     web_app_check.py HTTP_PORT ARTIFACT_DIR
 
 Prints one line per step; exits 1 with the reason on the first failure, or on any console
-error the page logged. Saves desktop- and phone-width screenshots into ARTIFACT_DIR.
+error the page logged. Saves desktop- and phone-width screenshots (and a dark one) into ARTIFACT_DIR.
 """
 import json
 import sys
@@ -129,6 +129,14 @@ try:
     overflow = driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
     if overflow > 0:
         fail(f"the page is {overflow} px wider than a phone's screen")
+    # The dark theme follows the system's.
+    driver.set_window_size(1280, 1400)
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    time.sleep(0.3)
+    background = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+    if background in ("rgb(246, 245, 242)", "rgb(255, 255, 255)"):
+        fail(f"the page stays light when the system is dark: {background}")
+    driver.save_screenshot(f"{ARTIFACTS}/desktop-dark.png")
     errors = console_errors(driver)
 finally:
     errors = errors or console_errors(driver)
