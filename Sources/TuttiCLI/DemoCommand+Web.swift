@@ -19,6 +19,9 @@ extension DemoCommand {
             sources: [try SourceURI(parsing: "tone://?name=music&kind=music"), try SourceURI(parsing: "tone://?name=radio&kind=tone&freq=330&amplitude=0.2")],
             bufferMs: bufferMs, bindAddress: bind, streamPort: 0, controlPort: controlPort, httpPort: httpPort)
         configuration.speakers = [:]
+        // From another device (a phone) the page asks for this; loopback needs none.
+        let token = "demo-" + (0..<4).map { _ in String(format: "%04x", UInt16.random(in: 0...UInt16.max)) }.joined(separator: "-")
+        configuration.token = token
         let fleet = SpeakerFleet()
         let host = bind == "0.0.0.0" || bind == "::" ? "THIS-HOST" : bind
         let server = TuttiServer(configuration: configuration, logger: logger) { ports in
@@ -36,7 +39,7 @@ extension DemoCommand {
                 Tutti demo: a server with the streams "music" and "radio" and \(Self.webRooms.count) simulated rooms \
                 (\(Self.webRooms.map { $0.name }.joined(separator: ", "))).
 
-                  Open http://\(host):\(ports.http)/ in a browser.
+                  Open http://\(host):\(ports.http)/ in a browser\(host == "127.0.0.1" ? "" : " (from another device, give it the token \(token))").
                   Or: tutti ctl --server 127.0.0.1:\(ports.control) status
 
                 Ctrl-C stops it.

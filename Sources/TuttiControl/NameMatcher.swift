@@ -27,6 +27,15 @@ public enum NameMatcher {
         case ambiguous([Candidate])
         /// Nothing fits; the closest names, best first (at most three).
         case notFound(suggestions: [String])
+
+        /// The names to offer as "did you mean": the hits, or the suggestions.
+        public var suggestionsOrHits: [String] {
+            switch self {
+            case .found(let hit): [hit.displayName]
+            case .ambiguous(let hits): hits.map(\.displayName)
+            case .notFound(let suggestions): suggestions
+            }
+        }
     }
 
     /// - Parameter loosely: also by prefix, by words and with typos (false: only the steps that

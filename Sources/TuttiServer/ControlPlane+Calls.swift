@@ -9,7 +9,22 @@ extension ControlPlane {
     /// Server.Authenticate. Requests of a batch run in order; each is stored before the next.
     /// A client hears notifications only after its first response (Snapcast's Python client
     /// must see Server.GetStatus's answer before any notification naming a speaker).
-    func handle(_ bytes: [UInt8], from client: any ControlClient, respond: @Sendable (String) -> Void) async {
+    ///
+    /// On a connection (`runsAside`), a run — Routine.Run, Command.Run — answers when its last
+    /// action is done, which may be minutes away with waits, so it goes on beside the
+    /// connection's later requests; an HTTP request waits for it.
+    func handle(
+        _ bytes: [UInt8], from client: any ControlClient, runsAside: Bool = true, respond: @escaping @Sendable (String) -> Void
+    ) async {
+        if runsAside, case .single(let request) = JSONRPC.parse(bytes), ["Routine.Run", "Command.Run"].contains(request.method) {
+            Task {
+                if let response = await self.answer(request, from: client) {
+                    respond(response.text)
+                    self.markAnswered(client)
+                }
+            }
+            return
+        }
         if let response = await response(to: bytes, from: client) {
             respond(response)
             markAnswered(client)
@@ -36,7 +51,7 @@ extension ControlPlane {
         }
     }
 
-    private func answer(_ request: JSONRPC.Request, from client: any ControlClient) async -> JSON? {
+    func answer(_ request: JSONRPC.Request, from client: any ControlClient) async -> JSON? {
         let result: Result<JSON, RPCError>
         if isAuthenticated(client) || request.method == "Server.Authenticate" {
             result = await run(request, from: client)
@@ -77,8 +92,11 @@ extension ControlPlane {
                 }
                 authenticate(client)
                 return .success(["authenticated": true])
-            case .run(let actions, let label, let dryRun):
-                let report = dryRun ? await RoutineRunner.dryRun(on: model).run(actions) : await run(actions, label: label, trigger: "request", origin: client)
+            case .run(let actions, let label, let routine, let dryRun):
+                let report =
+                    dryRun
+                    ? await RoutineRunner.dryRun(on: model).run(actions, routine: routine)
+                    : await run(actions, label: label, routine: routine, trigger: "request", origin: client)
                 if let error = report.rpcError(label: label) { throw error }
                 var result = report.json.objectValue ?? [:]
                 if dryRun {

@@ -16,13 +16,13 @@ extension ControlPlane {
 
     /// Runs actions against the live model, waiting on the routine clock; logs the outcome and
     /// tells every other client (Routine.OnRun).
-    func run(_ actions: [RoutineAction], label: String, trigger: String, origin: (any ControlClient)?) async -> RoutineReport {
+    func run(_ actions: [RoutineAction], label: String, routine: String? = nil, trigger: String, origin: (any ControlClient)?) async -> RoutineReport {
         let clock = routineClock
         let runner = RoutineRunner(
             perform: { action throws(ControlError) in try await self.perform(action) },
             wait: { seconds in await clock.sleep(seconds: seconds) },
             routine: { name throws(ControlError) in try await self.findRoutine(name) })
-        let report = await runner.run(actions)
+        let report = await runner.run(actions, routine: routine)
         if let failure = report.failure {
             logger.warning("\(label) (\(trigger)) stopped at action \(failure.step.map(String.init).joined(separator: ".")) '\(failure.action)': \(failure.error)")
         } else {
@@ -38,7 +38,7 @@ extension ControlPlane {
     /// Runs a routine that a time or an event triggered, beside whatever else is going on.
     func runTriggered(_ id: String, trigger: String) {
         guard let routine = model.routines.first(where: { $0.id == id }), routine.enabled else { return }
-        Task { _ = await self.run(routine.actions, label: "routine '\(routine.name)'", trigger: trigger, origin: nil) }
+        Task { _ = await self.run(routine.actions, label: "routine '\(routine.name)'", routine: routine.name, trigger: trigger, origin: nil) }
     }
 
     /// Runs the routines whose event triggers fire on what changed between two models.
@@ -53,28 +53,38 @@ extension ControlPlane {
     /// (Re)starts the timer that runs routines at their times of day: it sleeps on the routine
     /// clock until the next time any enabled routine has, then runs the routines due since it
     /// last looked — each once, however far the clock jumped.
+    ///
+    /// Routines already scheduled whose time came but whose timer had not woken yet run first,
+    /// so a change made at that moment loses no run; a routine made or changed now runs from
+    /// its next time on.
     func scheduleRoutineTimes() {
+        let clock = routineClock
+        let now = clock.now()
+        if timerTask != nil, let last = timesCheckedAt {
+            for routine in schedule.due(after: last, through: now, in: timedRoutines) { runTimed(routine.id, at: now) }
+        }
         timerTask?.cancel()
-        let routines = model.routines.filter { $0.enabled && !$0.times.isEmpty }
-        guard !routines.isEmpty else {
+        timesCheckedAt = now
+        timedRoutines = model.routines.filter { $0.enabled && !$0.times.isEmpty }
+        guard !timedRoutines.isEmpty else {
             timerTask = nil
             return
         }
-        let clock = routineClock
         let schedule = self.schedule
-        var last = clock.now()
         timerTask = Task {
             while !Task.isCancelled {
-                guard let next = schedule.next(after: last, in: routines) else { return }
+                guard let last = self.timesCheckedAt, let next = schedule.next(after: last, in: self.timedRoutines) else { return }
                 await clock.sleep(until: next)
                 let now = clock.now()
                 guard !Task.isCancelled, now >= next else { continue }
-                for routine in schedule.due(after: last, through: now, in: routines) {
-                    self.runTriggered(routine.id, trigger: "time \(RoutineSchedule.describe(now, in: schedule.timeZone))")
-                }
-                last = now
+                for routine in schedule.due(after: last, through: now, in: self.timedRoutines) { self.runTimed(routine.id, at: now) }
+                self.timesCheckedAt = now
             }
         }
+    }
+
+    private func runTimed(_ id: String, at now: Date) {
+        runTriggered(id, trigger: "time \(RoutineSchedule.describe(now, in: schedule.timeZone))")
     }
 
     /// Starts the timer of routines' times of day (when the server is listening).

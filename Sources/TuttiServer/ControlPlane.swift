@@ -33,6 +33,9 @@ actor ControlPlane {
     nonisolated let routineClock: any RoutineClock
     let schedule: RoutineSchedule
     var timerTask: Task<Void, Never>?
+    /// The routines with times of day the timer runs, and when it last looked for due ones.
+    var timedRoutines: [Routine] = []
+    var timesCheckedAt: Date?
     private var clients: [ObjectIdentifier: ClientState] = [:]
     private let metrics: ServerMetrics
 

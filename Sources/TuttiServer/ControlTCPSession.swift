@@ -111,7 +111,7 @@ final class ControlTCPSession: ChannelInboundHandler, ControlClient, @unchecked 
         let control = self.control
         tail = Task { [self] in
             await previous?.value
-            await control.handle(line, from: self) { send($0) }
+            await control.handle(line, from: self) { [self] in send($0) }
         }
     }
 

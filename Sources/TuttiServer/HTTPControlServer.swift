@@ -44,7 +44,7 @@ struct HTTPControlServer: Sendable {
             let client = OneShotClient()
             await control.register(client, trusted: trusted(request, context))
             let response = ResponseBox()
-            await control.handle(Array(body.readableBytesView), from: client) { response.set($0) }
+            await control.handle(Array(body.readableBytesView), from: client, runsAside: false) { response.set($0) }
             await control.unregister(client)
             guard let text = response.value else { return Response(status: .noContent) }
             return Self.json(text, status: .ok)

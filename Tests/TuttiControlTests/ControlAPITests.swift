@@ -150,4 +150,22 @@ struct APIHarness {
         }
         #expect(api.fixture.model == before)
     }
+
+    @Test func updateAndDeleteFindARoutineOnlyByItsWholeName() throws {
+        var api = APIHarness(try confusableHouse())
+        _ = try api.call("Routine.Create", ["name": "Dinner", "actions": ["mute patio"]])
+        _ = try api.call("Routine.Create", ["name": "Dinner party", "actions": ["party mode on"]])
+        #expect {
+            try api.call("Routine.Delete", ["id": "dinne"])
+        } throws: { error in
+            (error as? RPCError)?.code == -32006
+        }
+        _ = try api.call("Routine.Delete", ["id": "DINNER"])
+        #expect(api.fixture.model.routines.map(\.name) == ["Dinner party"])
+        #expect {
+            try api.call("Routine.Delete", ["id": "dinner"])
+        } throws: { error in
+            (error as? RPCError)?.code == -32006
+        }
+    }
 }

@@ -67,6 +67,10 @@ func confusableHouse() throws -> ModelFixture {
         ("good morning", .run(routine: "Good Morning")),
         ("Wake up!", .run(routine: "Good Morning")),
         ("run good mornin", .run(routine: "Good Morning")),
+        ("Hey Tutti, play jazz in the kitchen", .play(stream: "jazz", target: "the kitchen")),
+        ("OK, party mode on, please", .party(on: true, stream: nil)),
+        ("volume +100 on patio", .changeVolume(target: "patio", by: 100)),
+        ("wait 1 hour", .wait(seconds: 3600)),
     ])
     func readsEveryForm(text: String, expected: RoutineAction) throws {
         #expect(try parse(text) == [expected])
@@ -114,7 +118,11 @@ func confusableHouse() throws -> ModelFixture {
         }
     }
 
-    @Test(arguments: ["make me a sandwich", "", "play", "play jazz", "volume loud in kitchen", "volume 300 in kitchen", "group", "pair kitchen"])
+    @Test(arguments: [
+        "make me a sandwich", "", "play", "play jazz", "volume loud in kitchen", "volume 300 in kitchen", "group", "pair kitchen",
+        "volume -9223372036854775808 in the kitchen", "volume +9223372036854775807 in the kitchen", "volume +101 on patio",
+        "wait inf", "wait 1e300 seconds", "wait 2 hours", "wait -1",
+    ])
     func sentencesItCannotReadAreRefused(text: String) {
         #expect(throws: PhraseError.self) { try parse(text) }
     }
@@ -136,6 +144,21 @@ func confusableHouse() throws -> ModelFixture {
 }
 
 @Suite struct RoutineActionSentenceTests {
+    @Test func outOfRangeAmountsInActionObjectsAreRefused() {
+        for object: JSON in [
+            ["action": "volume", "target": "kitchen", "change": -9_223_372_036_854_775_807], ["action": "volume", "target": "kitchen", "change": 101],
+            ["action": "wait", "seconds": 1e300], ["action": "wait", "seconds": -1], ["action": "wait", "seconds": 3601],
+        ] {
+            #expect(throws: RPCError.self, "\(object.text)") { try RoutineAction(json: object, model: nil) }
+        }
+    }
+
+    @Test func aRoutinesActionMayBeAnotherRoutinesName() throws {
+        var fixture = try confusableHouse()
+        try fixture.apply(.putRoutine(Routine(id: "", name: "Quiet", actions: [.mute(target: "everywhere", muted: true)])))
+        #expect(try PhraseParser.parse("quiet", in: fixture.model, mode: .routineAction) == [.run(routine: "Quiet")])
+    }
+
     @Test func aRoutinesSentenceMayNameASpeakerOrGroupThatComesLater() throws {
         let model = try confusableHouse().model
         #expect(try PhraseParser.parse("play jazz in the garden", in: model, mode: .routineAction) == [.play(stream: "jazz", target: "the garden")])

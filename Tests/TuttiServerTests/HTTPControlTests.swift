@@ -31,6 +31,9 @@ import TuttiWire
             let (_, batch) = try await Self.request(ports.http, "/jsonrpc", method: "POST", body: #"[{"jsonrpc":"2.0","id":1,"method":"Server.GetRPCVersion"},{"jsonrpc":"2.0","id":2,"method":"Nope"}]"#)
             let answers = try JSON(parsing: batch).arrayValue ?? []
             #expect(answers.count == 2 && answers.last?["error"]?["code"] == -32601)
+            // A run answers an HTTP request when it is done (on connections it goes on aside).
+            let (_, said) = try await Self.request(ports.http, "/jsonrpc", method: "POST", body: #"{"jsonrpc":"2.0","id":3,"method":"Command.Run","params":{"text":"volume 20 on den"}}"#)
+            #expect(try JSON(parsing: said)["result"]?["ok"] == true, "\(said)")
             let (badCode, bad) = try await Self.request(ports.http, "/jsonrpc", method: "POST", body: "{oops")
             #expect(badCode == 200)
             #expect(try JSON(parsing: bad)["error"]?["code"] == -32700)

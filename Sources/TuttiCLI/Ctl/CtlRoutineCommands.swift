@@ -198,7 +198,8 @@ struct CtlRoutine: AsyncParsableCommand {
             }
             for event in events {
                 let parts = event.split(separator: ":", maxSplits: 1).map(String.init)
-                var trigger: [String: JSON] = ["event": .string(parts[0])]
+                guard let kind = parts.first else { throw CtlError.usage("--on needs an event, e.g. speaker_connected:patio") }
+                var trigger: [String: JSON] = ["event": .string(kind)]
                 if parts.count > 1 { trigger["subject"] = .string(parts[1]) }
                 triggers.append(.object(trigger))
             }

@@ -17,9 +17,9 @@ public struct ControlAPI: Sendable {
         /// Server.Subscribe: this client does (or no longer does) want Tutti's frequent
         /// notifications (each speaker's sync status, about once a second).
         case subscribe(sync: Bool)
-        /// Command.Run and Routine.Run: run these actions in order (``RoutineRunner``), or with
-        /// `dryRun` only say what they would do.
-        case run([RoutineAction], label: String, dryRun: Bool)
+        /// Command.Run and Routine.Run: run these actions in order (``RoutineRunner``) — the
+        /// actions of `routine`, if one is named — or with `dryRun` only say what they would do.
+        case run([RoutineAction], label: String, routine: String?, dryRun: Bool)
     }
 
     public var identity: ServerIdentity
@@ -155,12 +155,12 @@ public struct ControlAPI: Sendable {
             return .apply(.deleteRoutine(routine.id)) { _, _ in ["id": .string(routine.id)] }
         case "Routine.Run":
             let routine = try Self.routine(try params.string("id"), in: model)
-            return .run(routine.actions, label: "routine '\(routine.name)'", dryRun: try params.optionalBool("dryRun") ?? false)
+            return .run(routine.actions, label: "routine '\(routine.name)'", routine: routine.name, dryRun: try params.optionalBool("dryRun") ?? false)
         case "Command.Run":
             let text = try params.string("text")
             let dryRun = try params.optionalBool("dryRun") ?? false
             do throws(PhraseError) {
-                return .run(try PhraseParser.parse(text, in: model), label: "'\(text)'", dryRun: dryRun)
+                return .run(try PhraseParser.parse(text, in: model), label: "'\(text)'", routine: nil, dryRun: dryRun)
             } catch {
                 throw error.rpcError
             }
@@ -170,11 +170,12 @@ public struct ControlAPI: Sendable {
         }
     }
 
-    /// A routine by ID or by one of its phrases, or the error to answer.
+    /// A routine by ID or by one of its phrases (whole, ignoring case and spaces: a near miss
+    /// must not update, delete or run another routine), or the error to answer.
     static func routine(_ idOrName: String, in model: SystemModel) throws(RPCError) -> Routine {
         if let routine = model.routines.first(where: { $0.id == idOrName }) { return routine }
         do {
-            return try Targets(model).routine(idOrName)
+            return try Targets(model).routine(idOrName, loosely: false)
         } catch {
             throw RPCError(error)
         }

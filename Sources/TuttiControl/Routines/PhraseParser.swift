@@ -25,7 +25,7 @@ public enum PhraseParser {
         guard !words.isEmpty else { throw PhraseError(text: text, detail: "say what to do, e.g. 'play jazz in the kitchen'") }
         let routines = mode == .command
         let reader = Reader(text: text, words: words, targets: Targets(model), lenient: mode == .routineAction)
-        if routines, let routine = reader.routinePhrase(loosely: false) { return [.run(routine: routine.name)] }
+        if let routine = reader.routinePhrase(loosely: false) { return [.run(routine: routine.name)] }
         if let actions = try reader.read() { return actions }
         if routines, let routine = reader.routinePhrase(loosely: true) { return [.run(routine: routine.name)] }
         let known = model.routines.map(\.name)
@@ -48,8 +48,8 @@ public enum PhraseParser {
             }
         }
         var words = cleaned.split(separator: " ").map { String($0).trimmingSentenceEnd() }.filter { !$0.isEmpty }
-        while let first = words.first, ["please", "hey", "ok", "okay", "tutti"].contains(first) { words.removeFirst() }
-        while let last = words.last, ["please", "now", "thanks"].contains(last) { words.removeLast() }
+        while let first = words.first, ["please", "hey", "ok", "okay", "tutti", ","].contains(first) { words.removeFirst() }
+        while let last = words.last, ["please", "now", "thanks", ","].contains(last) { words.removeLast() }
         return words
     }
 }
@@ -236,7 +236,12 @@ private struct Reader {
     }
 
     private func volumeAction(target: String, amount: (value: Int, relative: Bool), form: String) throws(PhraseError) -> RoutineAction {
-        if amount.relative { return .changeVolume(target: target, by: amount.value) }
+        if amount.relative {
+            guard (-100...100).contains(amount.value) else {
+                throw PhraseError(text: text, understood: form, detail: "a volume changes by -100 to +100, not \(amount.value)")
+            }
+            return .changeVolume(target: target, by: amount.value)
+        }
         guard (0...100).contains(amount.value) else { throw PhraseError(text: text, understood: form, detail: "a volume is 0 to 100, not \(amount.value)") }
         return .setVolume(target: target, percent: amount.value)
     }
@@ -296,7 +301,12 @@ private struct Reader {
         }
         let unit = rest.dropFirst().first ?? "seconds"
         let scale: Double = unit.hasPrefix("min") ? 60 : unit.hasPrefix("h") ? 3600 : 1
-        return .wait(seconds: amount * scale)
+        let seconds = amount * scale
+        let limit = SystemModel.routineLimits.waitSeconds
+        guard seconds.isFinite, seconds <= limit else {
+            throw PhraseError(text: text, understood: "wait <seconds>", detail: "a wait is at most \(Int(limit)) seconds")
+        }
+        return .wait(seconds: seconds)
     }
 
     // MARK: Names

@@ -83,6 +83,7 @@ extension RoutineAction {
         case "volume":
             let target = try params.string("target")
             if let change = try params.optionalInt("change") {
+                guard (-100...100).contains(change) else { throw .invalidParams("'change' must be -100...100, not \(change)") }
                 self = .changeVolume(target: target, by: change)
             } else {
                 self = .setVolume(target: target, percent: try params.int("percent"))
@@ -93,9 +94,9 @@ extension RoutineAction {
         case "unpair": self = .unpair(try params.string("target"))
         case "connect", "disconnect": self = .bluetooth(connect: action == "connect", device: try params.string("device"))
         case "wait":
-            guard let seconds = params.members["seconds"]?.doubleValue, seconds.isFinite else {
-                throw .invalidParams("'seconds' must be a number")
-            }
+            guard let seconds = params.members["seconds"]?.doubleValue, seconds.isFinite,
+                  (0...SystemModel.routineLimits.waitSeconds).contains(seconds)
+            else { throw .invalidParams("'seconds' must be a number of seconds, 0...\(Int(SystemModel.routineLimits.waitSeconds))") }
             self = .wait(seconds: seconds)
         case "run": self = .run(routine: try params.string("routine"))
         default:

@@ -53,7 +53,8 @@ public enum RoutineEngine {
             guard (0...100).contains(percent) else { throw .invalidValue("volume \(percent) is outside 0...100") }
             try setVolume(of: targets.target(name), model: model, apply: apply) { _ in percent }
         case .changeVolume(let name, let delta):
-            try setVolume(of: targets.target(name), model: model, apply: apply) { max(0, min(100, $0 + delta)) }
+            let step = max(-100, min(100, delta))
+            try setVolume(of: targets.target(name), model: model, apply: apply) { max(0, min(100, max(0, min(100, $0)) + step)) }
         case .mute(let name, let muted):
             try mute(targets.target(name), muted, model: model, apply: apply)
         case .party(let on, let stream):
@@ -186,7 +187,7 @@ public enum RoutineEngine {
         case .setVolume(let name, let percent):
             return "set the volume of \(target(name)) to \(percent) %"
         case .changeVolume(let name, let delta):
-            return "\(delta >= 0 ? "raise" : "lower") the volume of \(target(name)) by \(abs(delta)) points"
+            return "\(delta >= 0 ? "raise" : "lower") the volume of \(target(name)) by \(delta.magnitude) points"
         case .mute(let name, let muted):
             return "\(muted ? "mute" : "unmute") \(target(name))"
         case .party(let on, let name):

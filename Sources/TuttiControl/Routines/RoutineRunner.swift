@@ -22,8 +22,10 @@ public struct RoutineRunner: Sendable {
         self.routine = routine
     }
 
-    public func run(_ actions: [RoutineAction]) async -> RoutineReport {
+    /// - Parameter routine: the name of the routine whose actions these are, if any.
+    public func run(_ actions: [RoutineAction], routine: String? = nil) async -> RoutineReport {
         var report = RoutineReport()
+        if let routine { report.routines.append(routine) }
         await run(actions, depth: 0, into: &report, path: [])
         return report
     }

@@ -16,6 +16,9 @@ extension SystemModel {
             if case .wait(let seconds) = action, !(0...Self.routineLimits.waitSeconds).contains(seconds) {
                 throw .invalidValue("a wait of \(seconds) s is outside 0...\(Int(Self.routineLimits.waitSeconds)) s")
             }
+            if case .changeVolume(_, let delta) = action, !(-100...100).contains(delta) {
+                throw .invalidValue("a volume change of \(delta) is outside -100...100")
+            }
         }
         for time in routine.times {
             guard (0..<24).contains(time.hour), (0..<60).contains(time.minute), time.weekdays.allSatisfy((1...7).contains) else {

@@ -73,16 +73,20 @@ public struct Targets: Sendable {
         }
     }
 
-    public func routine(_ name: String) throws(ControlError) -> Routine {
-        let id = try resolve(name, kind: "routine", model.routines.map { NameMatcher.Candidate(id: $0.id, names: $0.phrases) })
+    /// - Parameter loosely: also by prefix, words and typos (false: the whole name, as
+    ///   `Routine.Update` and `Routine.Delete` need, where a near miss must not hit another).
+    public func routine(_ name: String, loosely: Bool = true) throws(ControlError) -> Routine {
+        let id = try resolve(name, kind: "routine", model.routines.map { NameMatcher.Candidate(id: $0.id, names: $0.phrases) }, loosely: loosely)
         return model.routines.first { $0.id == id }!
     }
 
-    private func resolve(_ name: String, kind: String, _ candidates: [NameMatcher.Candidate]) throws(ControlError) -> String {
-        switch NameMatcher.match(name, among: candidates) {
+    private func resolve(_ name: String, kind: String, _ candidates: [NameMatcher.Candidate], loosely: Bool = true) throws(ControlError) -> String {
+        switch NameMatcher.match(name, among: candidates, loosely: loosely) {
         case .found(let hit): return hit.id
         case .ambiguous(let hits): throw .unresolved(NameProblem(name: name, kind: kind, candidates: hits.map(\.displayName)))
-        case .notFound(let suggestions): throw .unresolved(NameProblem(name: name, kind: kind, suggestions: suggestions))
+        case .notFound(let suggestions):
+            let closest = loosely ? suggestions : (NameMatcher.match(name, among: candidates).suggestionsOrHits)
+            throw .unresolved(NameProblem(name: name, kind: kind, suggestions: closest))
         }
     }
 

@@ -121,6 +121,9 @@ function speakerState(client, group) {
 let renderQueued = false;
 let dragging = false;
 let editingRoutine = false;
+// A slider held by the pointer is not redrawn under it; letting go anywhere ends that.
+document.addEventListener('pointerup', () => { dragging = false; });
+document.addEventListener('pointercancel', () => { dragging = false; });
 
 function scheduleRender() {
   if (renderQueued) return;
@@ -166,6 +169,31 @@ function renderParty() {
   $('party').replaceChildren(button);
 }
 
+// A menu that acts when a choice is made with the pointer, or confirmed from the keyboard
+// (Enter, or leaving the menu) — not on every arrow key that passes over a choice.
+function menu(attributes, options, commit) {
+  let keyboard = false;
+  const select = h('select', {
+    ...attributes,
+    onpointerdown: () => { keyboard = false; },
+    onkeydown: (event) => {
+      if (event.key === 'Enter') {
+        keyboard = false;
+        commit(event.target.value);
+      } else if (event.key.startsWith('Arrow') || event.key === 'Home' || event.key === 'End') {
+        keyboard = true;
+      }
+    },
+    onchange: (event) => { if (!keyboard) commit(event.target.value); },
+    onblur: (event) => {
+      if (keyboard && event.target.value !== initial) commit(event.target.value);
+      keyboard = false;
+    },
+  }, options);
+  const initial = select.value;
+  return select;
+}
+
 function slider(key, label, value, min, max, onCommit, step = 1) {
   const output = h('span', { class: 'value' }, String(value));
   const input = h('input', {
@@ -197,10 +225,9 @@ function renderGroups() {
     },
       h('header', {},
         h('h3', {}, name),
-        h('select', {
-          'aria-label': `Stream of ${name}`, dataset: { key: `stream-${group.id}` },
-          onchange: (event) => act('Group.SetStream', { id: group.id, stream_id: event.target.value }),
-        }, streams().map((stream) => h('option', { value: stream.id, selected: stream.id === group.stream_id }, stream.id))),
+        menu({ 'aria-label': `Stream of ${name}`, dataset: { key: `stream-${group.id}` } },
+          streams().map((stream) => h('option', { value: stream.id, selected: stream.id === group.stream_id }, stream.id)),
+          (value) => { if (value !== group.stream_id) act('Group.SetStream', { id: group.id, stream_id: value }); }),
         h('button', {
           type: 'button', 'aria-pressed': group.muted ? 'true' : 'false', dataset: { key: `gmute-${group.id}` },
           onclick: () => act('Group.SetMute', { id: group.id, mute: !group.muted }),
@@ -251,13 +278,11 @@ function renderSpeaker(client, group) {
       }, muted ? 'Unmute' : 'Mute')),
     h('div', { class: 'line' },
       h('label', {}, 'Move to ',
-        h('select', {
-          'aria-label': `Move ${name} to`, dataset: { key: `move-${client.id}` },
-          onchange: (event) => moveSpeaker(client.id, event.target.value),
-        },
+        menu({ 'aria-label': `Move ${name} to`, dataset: { key: `move-${client.id}` } }, [
           h('option', { value: '', selected: true }, '—'),
-          others.map((other) => h('option', { value: other.id }, groupName(other))),
-          group.clients.length > 1 ? h('option', { value: 'new' }, 'a group of its own') : null)),
+          ...others.map((other) => h('option', { value: other.id }, groupName(other))),
+          group.clients.length > 1 ? h('option', { value: 'new' }, 'a group of its own') : null,
+        ], (value) => moveSpeaker(client.id, value))),
       renderSync(client)),
     h('details', {},
       h('summary', { dataset: { key: `more-${client.id}` } }, `Latency ${client.config.latency} ms`),

@@ -106,6 +106,17 @@ try:
     print("patio moved into the kitchen's group through the menu", flush=True)
     driver.save_screenshot(f"{ARTIFACTS}/desktop.png")
 
+    # A menu passed over with the arrow keys changes nothing until Enter.
+    living_group = group_of(status(), "living")
+    stream_menu = driver.find_element(By.CSS_SELECTOR, f'select[aria-label="Stream of living"]')
+    stream_menu.send_keys(Keys.ARROW_DOWN)
+    time.sleep(0.5)
+    if group_of(status(), "living")["stream_id"] != living_group["stream_id"]:
+        fail("an arrow key on a closed menu changed the stream")
+    driver.find_element(By.CSS_SELECTOR, f'select[aria-label="Stream of living"]').send_keys(Keys.ENTER)
+    wait_for("Enter to choose the stream", lambda: group_of(status(), "living")["stream_id"] != living_group["stream_id"])
+    print("the stream menu acts on Enter, not on arrow keys", flush=True)
+
     # Party mode on, then off.
     driver.find_element(By.CSS_SELECTOR, "#party button").click()
     wait_for("party mode on", lambda: status()["party"]["on"] is True)
