@@ -1,4 +1,5 @@
 // swift-tools-version: 6.2
+import Foundation
 import PackageDescription
 
 // Layout: pure core targets (TuttiWire, TuttiAudio, TuttiTiming, TuttiSync) do no I/O and take
@@ -143,3 +144,14 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets for the parsers of untrusted input, built only by `Fuzz/run` (which sets
+// TUTTI_FUZZ and builds with -sanitize=fuzzer,address in .build-fuzz); other builds leave them out.
+if ProcessInfo.processInfo.environment["TUTTI_FUZZ"] != nil {
+    package.products.append(.executable(name: "tutti-fuzz", targets: ["TuttiFuzz"]))
+    package.targets.append(.executableTarget(
+        name: "TuttiFuzz",
+        dependencies: ["TuttiWire", "TuttiControl", "TuttiFLAC", .product(name: "NIOCore", package: "swift-nio")],
+        path: "Fuzz/Sources/TuttiFuzz",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+}

@@ -41,6 +41,17 @@ import Testing
         #expect(failure.error.code == -32700)
     }
 
+    /// Found by the jsonrpc fuzz target: an id of 1e22 trapped converting to Int.
+    @Test func anIntegerIDBeyondIntsRangeIsKeptNotACrash() {
+        guard case .single(let request) = JSONRPC.parse(Array(#"{"jsonrpc":"2.0","id":3333333333333333333334,"method":"Server.GetStatus"}"#.utf8)) else {
+            Issue.record("refused")
+            return
+        }
+        #expect(request.id?.intValue == nil)
+        guard case .single(let seven) = JSONRPC.parse(Array(#"{"jsonrpc":"2.0","id":7.0,"method":"Server.GetStatus"}"#.utf8)) else { return }
+        #expect(seven.id == 7)
+    }
+
     @Test func jsonTextIsCompactAndSorted() throws {
         let value: JSON = ["b": 1, "a": [true, .null, 1.5, "x/y"]]
         #expect(value.text == #"{"a":[true,null,1.5,"x/y"],"b":1}"#)

@@ -59,7 +59,10 @@ public enum JSONRPC {
         var id: JSON? = members["id"]
         switch id {
         case nil, .string?, .int?, .null?: break
-        case .double(let value)? where value.rounded() == value: id = .int(Int(value))
+        case .double(let value)? where value.rounded() == value:
+            // An integer written as a double (`7.0`) is that integer; one beyond Int's range
+            // (`1e22`) stays as it was sent, to be echoed back.
+            if let integer = JSON.double(value).intValue { id = .int(integer) }
         default: return .failure(Failure(id: .null, error: .invalidRequest("'id' must be a string, an integer or null")))
         }
         let answerID = id ?? .null

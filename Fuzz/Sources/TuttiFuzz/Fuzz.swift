@@ -1,0 +1,144 @@
+import Foundation
+import NIOCore
+import TuttiControl
+import TuttiFLAC
+import TuttiWire
+
+// libFuzzer targets for Tutti's parsers of untrusted input, in one executable built only by
+// `Fuzz/run` (with -sanitize=fuzzer,address). TUTTI_FUZZ_TARGET picks the parser:
+//   wire     the Snapcast wire decoder (bytes from a speaker or server), re-encoding what it decodes
+//   jsonrpc  JSON-RPC parsing, the API's method table and every command it plans, applied to a model
+//   phrase   the plain-text grammar, and every action it reads, run on a copy of a model
+//   flac     the FLAC decoder's every path
+// Besides crashes, a broken model invariant after a command is a finding (it traps).
+
+let target = ProcessInfo.processInfo.environment["TUTTI_FUZZ_TARGET"] ?? "wire"
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    switch target {
+    case "wire": fuzzWire(bytes)
+    case "jsonrpc": fuzzJSONRPC(bytes)
+    case "phrase": fuzzPhrase(String(decoding: bytes, as: UTF8.self))
+    case "flac": FLACFuzz.run(data: bytes)
+    default: fatalError("TUTTI_FUZZ_TARGET must be wire, jsonrpc, phrase or flac, not \(target)")
+    }
+    return 0
+}
+
+// SwiftPM links an executable's entry point as <module>_main; libFuzzer's driver runs from it.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
+
+@_cdecl("TuttiFuzz_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return runDriver(&count, &arguments, fuzzOne)
+}
+
+// MARK: Targets
+
+func fuzzWire(_ bytes: [UInt8]) {
+    var buffer = ByteBufferAllocator().buffer(bytes: bytes)
+    let decoder = SnapFrameDecoder(maximumPayloadSize: 1 << 16)
+    while let frame = try? decoder.next(from: &buffer) {
+        var encoded = frame.encoded()
+        _ = try? decoder.next(from: &encoded)
+    }
+}
+
+/// A house with speakers, groups, a pair, two streams and a routine: what the API and the
+/// grammar act on.
+let house: SystemModel = {
+    var model = SystemModel(streams: [StreamInfo(id: "default", uri: "tone://?name=default"), StreamInfo(id: "jazz radio", uri: "tone://?name=jazz")])
+    var counter = 0
+    let commands: [Command] = [
+        .speakerConnected(SpeakerHello(id: "kitchen", host: HostInfo(name: "kitchen-pi"), software: SoftwareInfo(name: "Tutti"))),
+        .speakerConnected(SpeakerHello(id: "patio", host: HostInfo(name: "patio"), software: SoftwareInfo(name: "Snapclient"))),
+        .speakerConnected(SpeakerHello(id: "left", host: HostInfo(name: "lr-left"), software: SoftwareInfo(name: "Tutti"))),
+        .speakerConnected(SpeakerHello(id: "right", host: HostInfo(name: "lr-right"), software: SoftwareInfo(name: "Tutti"))),
+        .setName(speaker: "kitchen", name: "Kitchen"),
+        .createPair(left: "left", right: "right", name: "Living room"),
+        .createGroup(name: "Downstairs", speakers: ["kitchen", "left"], stream: "jazz radio"),
+        .putRoutine(Routine(id: "", name: "Good morning", aliases: ["wake up"], actions: [.setVolume(target: "kitchen", percent: 30)])),
+    ]
+    for command in commands {
+        model = try! model.applying(command, at: WallTime(sec: 1)) {
+            counter += 1
+            return "id\(counter)"
+        }.model
+    }
+    return model
+}()
+
+let api = ControlAPI()
+
+func fuzzJSONRPC(_ bytes: [UInt8]) {
+    switch JSONRPC.parse(bytes) {
+    case .invalid(let failure): _ = JSONRPC.response(id: failure.id, error: failure.error).text
+    case .single(let request): exercise(request)
+    case .batch(let elements):
+        for case .success(let request) in elements { exercise(request) }
+    }
+}
+
+func exercise(_ request: JSONRPC.Request) {
+    let plan: ControlAPI.Plan
+    do {
+        plan = try api.plan(request, model: house)
+    } catch {
+        _ = JSONRPC.response(id: request.id ?? .null, error: error).text
+        return
+    }
+    switch plan {
+    case .apply(let command, let render):
+        var counter = 0
+        guard let (next, outcome) = try? house.applying(command, at: WallTime(sec: 2), newID: { counter += 1; return "new\(counter)" }) else { return }
+        check(next, after: "\(command)")
+        _ = render(next, outcome.result).text
+        _ = api.notifications(for: outcome.effects.events, in: next).map(\.json.text)
+    case .run(let actions, _, _, _):
+        simulate(actions)
+    case .answer(let result):
+        _ = result.text
+    case .addStream, .authenticate, .subscribe:
+        break
+    }
+}
+
+func fuzzPhrase(_ text: String) {
+    for mode in [PhraseParser.Mode.command, .routineAction] {
+        if let actions = try? PhraseParser.parse(text, in: house, mode: mode) {
+            simulate(actions)
+            for action in actions { _ = try? RoutineAction(json: action.json, model: nil) }
+        }
+    }
+}
+
+/// Runs actions on a copy of the house, as a dry run does.
+func simulate(_ actions: [RoutineAction]) {
+    var model = house
+    var counter = 0
+    for action in actions {
+        if case .wait = action { continue }
+        if case .run = action { continue }
+        _ = RoutineEngine.describe(action, in: model)
+        _ = try? RoutineEngine.perform(action, model: { model }) { command throws(ControlError) in
+            model = try model.applying(command, at: WallTime(sec: 3)) {
+                counter += 1
+                return "run\(counter)"
+            }.model
+        }
+        check(model, after: action.text)
+    }
+}
+
+func check(_ model: SystemModel, after what: String) {
+    let problems = model.violations
+    if !problems.isEmpty { fatalError("invariants broken after \(what): \(problems)") }
+}
