@@ -88,6 +88,14 @@ func confusableHouse() throws -> ModelFixture {
         #expect(try targets.stream("kitchen radio") == "kitchen radio")
     }
 
+    @Test func aSpeakerCalledLikeEverywhereIsThatSpeaker() throws {
+        var fixture = try confusableHouse()
+        try fixture.apply(.setName(speaker: "patio", name: "House"))
+        #expect(try Targets(fixture.model).target("the house") == .speaker("patio"))
+        #expect(try Targets(fixture.model).target("everywhere") == .everywhere)
+        #expect(try Targets(fixture.model).target("the whole house") == .everywhere)
+    }
+
     @Test func aGroupNamedLikeItsOnlySpeakerIsTheGroup() throws {
         var fixture = try confusableHouse()
         try fixture.apply(.setGroupName(group: fixture.groupID(of: "patio")!, name: "Patio"))

@@ -32,10 +32,14 @@ public struct Targets: Sendable {
     // MARK: Resolving
 
     public func target(_ name: String) throws(ControlError) -> Target {
-        if Self.meansEverywhere(name) { return .everywhere }
         var candidates: [NameMatcher.Candidate] = model.speakers.map(Self.candidate)
         candidates += model.groups.map { NameMatcher.Candidate(id: "g:" + $0.id, names: [$0.name, $0.id]) }
         candidates += model.pairs.map { NameMatcher.Candidate(id: "p:" + $0.id, names: [$0.name, $0.id]) }
+        if Self.meansEverywhere(name) {
+            // "all" is everywhere, unless something is called just that (a speaker named "House").
+            if case .found(let hit) = NameMatcher.match(name, among: candidates, loosely: false) { return Self.target(fromCandidateID: hit.id) }
+            return .everywhere
+        }
         switch NameMatcher.match(name, among: candidates) {
         case .found(let hit):
             return Self.target(fromCandidateID: hit.id)
