@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import ServiceLifecycle
 import TuttiControl
 import TuttiServer
 import TuttiSources
@@ -46,18 +45,8 @@ extension DemoCommand {
                 """)
             Task { await Self.arrangeRooms(controlPort: ports.control) }
         }
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
         defer { fleet.stopAll() }
-        do {
-            try await group.run()
-        } catch let error as ServerError {
-            throw fail("\(error)")
-        } catch let error as ServiceGroupError {
-            throw fail("\(error)")
-        }
+        try await ServerCommand.runUntilSignalled(server, logger: logger)
     }
 
     /// Once every room is connected: the kitchen and the living room as "Downstairs", and a

@@ -90,7 +90,12 @@ struct ServerCommand: AsyncParsableCommand {
             throw fail(error.message, code: 64)
         }
         let logger = logging.makeLogger(label: "tutti.server")
-        let server = TuttiServer(configuration: configuration, logger: logger)
+        try await Self.runUntilSignalled(TuttiServer(configuration: configuration, logger: logger), logger: logger)
+    }
+
+    /// Runs a server until SIGINT or SIGTERM, then shuts it down gracefully; a failure to start
+    /// or to serve ends the command with its message.
+    static func runUntilSignalled(_ server: TuttiServer, logger: Logger) async throws {
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],

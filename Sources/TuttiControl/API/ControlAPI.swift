@@ -173,7 +173,7 @@ public struct ControlAPI: Sendable {
     /// A routine by ID or by one of its phrases (whole, ignoring case and spaces: a near miss
     /// must not update, delete or run another routine), or the error to answer.
     static func routine(_ idOrName: String, in model: SystemModel) throws(RPCError) -> Routine {
-        if let routine = model.routines.first(where: { $0.id == idOrName }) { return routine }
+        if let routine = model.routine(idOrName) { return routine }
         do {
             return try Targets(model).routine(idOrName, loosely: false)
         } catch {

@@ -262,12 +262,7 @@ private struct Reader {
     /// "group <a> and <b>[, <c>] [as|called <name>]".
     private func group(_ rest: Words) throws(PhraseError) -> RoutineAction {
         let form = "group <speaker> and <speaker> as <name>"
-        var members = rest
-        var name: String?
-        if let index = rest.lastIndex(where: { ["as", "called", "named"].contains($0) }) {
-            members = rest[rest.startIndex..<index]
-            name = originalWords(rest[(index + 1)...])
-        }
+        let (members, name) = namedAs(rest)
         let names = try names(members, in: form)
         guard !names.isEmpty else { throw PhraseError(text: text, understood: form, detail: "say which speakers to group") }
         return .group(names, name: name)
@@ -276,12 +271,7 @@ private struct Reader {
     /// "pair <left> and <right> [as <name>]".
     private func pair(_ rest: Words) throws(PhraseError) -> RoutineAction {
         let form = "pair <left speaker> and <right speaker> as <name>"
-        var members = rest
-        var name: String?
-        if let index = rest.lastIndex(where: { ["as", "called", "named"].contains($0) }) {
-            members = rest[rest.startIndex..<index]
-            name = originalWords(rest[(index + 1)...])
-        }
+        let (members, name) = namedAs(rest)
         let names = try names(members, in: form)
         guard names.count == 2 else { throw PhraseError(text: text, understood: form, detail: "a stereo pair is two speakers, left then right") }
         for name in names where !lenient {
@@ -346,6 +336,12 @@ private struct Reader {
             }
         }
         return names
+    }
+
+    /// Splits "<names> as|called|named <new name>" into the names and the new name (as written).
+    private func namedAs(_ rest: Words) -> (Words, String?) {
+        guard let index = rest.lastIndex(where: { ["as", "called", "named"].contains($0) }) else { return (rest, nil) }
+        return (rest[rest.startIndex..<index], originalWords(rest[(index + 1)...]))
     }
 
     /// A name as the user wrote it (case kept), for names being given (a new group's).

@@ -41,8 +41,8 @@ extension SystemModel {
         }
     }
 
-    /// A routine by ID or by one of its phrases.
-    public func routine(_ idOrName: String) -> Routine? {
-        routines.first { $0.id == idOrName } ?? (try? Targets(self).routine(idOrName))
+    /// A routine by ID (by name: ``Targets/routine(_:loosely:)``).
+    public func routine(_ id: String) -> Routine? {
+        routines.first { $0.id == id }
     }
 }
