@@ -154,15 +154,15 @@ extension SystemModel {
         }
         let leaving = group.speakerIDs.filter { !wanted.contains($0) }
         let joining = wanted.filter { !group.speakerIDs.contains($0) }
+        // Joiners leave their groups first, while this one still has its members (and so is not
+        // dropped as empty when every old member leaves and only newcomers remain).
+        detach(joining)
+        if let target = groups.firstIndex(where: { $0.id == group.id }) {
+            groups[target].speakerIDs = group.speakerIDs.filter { wanted.contains($0) } + joining
+        }
         // Speakers that leave get a group each (pairs together), playing what they played.
         for unit in units(leaving) {
             groups.append(SpeakerGroup(id: newID(), streamID: group.streamID, speakerIDs: unit))
-        }
-        groups[index].speakerIDs = group.speakerIDs.filter { wanted.contains($0) }
-        let groupID = group.id
-        detach(joining)
-        if let target = groups.firstIndex(where: { $0.id == groupID }) {
-            groups[target].speakerIDs += joining
         }
         groups.removeAll { $0.speakerIDs.isEmpty }
         endPartyIfItsGroupIsGone()

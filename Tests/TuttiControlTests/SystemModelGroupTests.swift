@@ -38,6 +38,19 @@ import Testing
         #expect(fixture.model.violations.isEmpty)
     }
 
+    /// Found by the jsonrpc fuzzer: when every old member leaves and only newcomers are listed,
+    /// the group keeps its ID and gets the newcomers (it was dropped as empty, losing them).
+    @Test func setClientsReplacingEveryMemberKeepsTheGroupAndTheNewcomers() throws {
+        var fixture = try ModelFixture.connected(["a", "b", "c"])
+        let group = try #require(fixture.groupID(of: "a"))
+        try fixture.apply(.setGroupClients(group: group, speakers: ["a", "b"]))
+        try fixture.apply(.setGroupClients(group: group, speakers: ["c"]))
+        #expect(fixture.groupID(of: "c") == group)
+        #expect(fixture.grouping == [["a"], ["b"], ["c"]])
+        #expect(fixture.model.violations.isEmpty)
+        #expect(fixture.stored == fixture.model.persistent)
+    }
+
     @Test func setClientsToNothingEmptiesAndDeletesTheGroup() throws {
         var fixture = try ModelFixture.connected(["a", "b"])
         let group = try #require(fixture.groupID(of: "a"))
