@@ -35,6 +35,14 @@ let package = Package(
 
         // Adapters.
         .target(name: "TuttiOpus", dependencies: ["TuttiAudio"]),  // libopus through dlopen
+        // The D-Bus wire protocol over a Unix socket (BlueZ's API lives on the system bus).
+        .target(
+            name: "TuttiDBus",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .target(name: "TuttiStore", dependencies: ["TuttiControl", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "TuttiSources",
@@ -111,6 +119,10 @@ let package = Package(
         .testTarget(
             name: "TuttiStoreTests", dependencies: ["TuttiStore", "TuttiControl", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TuttiTimingTests", dependencies: ["TuttiTiming"]),
+        .testTarget(
+            name: "TuttiDBusTests",
+            dependencies: ["TuttiDBus", "TuttiHarness", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]
+        ),
         .testTarget(name: "TuttiSyncTests", dependencies: ["TuttiSync", "TuttiTiming"]),
         .testTarget(name: "TuttiMeasureTests", dependencies: ["TuttiMeasure", "TuttiTiming"]),
         .testTarget(name: "TuttiFLACTests", dependencies: ["TuttiFLAC", "TuttiAudio", "TuttiTiming"]),
