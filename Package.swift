@@ -43,6 +43,8 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // Bluetooth speakers through BlueZ's D-Bus API.
+        .target(name: "TuttiBluetooth", dependencies: ["TuttiDBus", "TuttiControl", .product(name: "Logging", package: "swift-log")]),
         .target(name: "TuttiStore", dependencies: ["TuttiControl", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "TuttiSources",
@@ -72,7 +74,7 @@ let package = Package(
         .target(
             name: "TuttiSpeaker",
             dependencies: [
-                "TuttiWire", "TuttiAudio", "TuttiTiming", "TuttiSync", "TuttiOutputs", "TuttiFLAC", "TuttiOpus",
+                "TuttiWire", "TuttiAudio", "TuttiTiming", "TuttiSync", "TuttiOutputs", "TuttiFLAC", "TuttiOpus", "TuttiControl",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -83,6 +85,7 @@ let package = Package(
             name: "TuttiCLI",
             dependencies: [
                 "TuttiServer", "TuttiSpeaker", "TuttiSources", "TuttiAudio", "TuttiTiming", "TuttiHarness", "TuttiMeasure", "TuttiFLAC",
+                "TuttiBluetooth", "TuttiDBus", "TuttiControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -119,6 +122,11 @@ let package = Package(
         .testTarget(
             name: "TuttiStoreTests", dependencies: ["TuttiStore", "TuttiControl", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TuttiTimingTests", dependencies: ["TuttiTiming"]),
+        .testTarget(
+            name: "TuttiBluetoothTests",
+            dependencies: ["TuttiBluetooth", "TuttiDBus", "TuttiHarness", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Scripts"]  // the BlueZ stand-in the tests run, read from the source tree
+        ),
         .testTarget(
             name: "TuttiDBusTests",
             dependencies: ["TuttiDBus", "TuttiHarness", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import TuttiBluetooth
 import TuttiSpeaker
 
 /// `tutti speaker`: play a server's stream in sync on one output.
@@ -41,6 +42,12 @@ struct SpeakerCommand: AsyncParsableCommand {
     @Option(name: .customLong("clock-drift-ppm"), help: "Simulated clock rate error in ppm.")
     var clockDriftPPM: Double = 0
 
+    @Flag(name: .long, help: "Manage this box's Bluetooth speakers through BlueZ (the server's Bluetooth.* requests and `tutti ctl bt`).")
+    var bluetooth = false
+
+    @Option(name: .customLong("bluetooth-limit"), help: ArgumentHelp("Speakers per Bluetooth adapter (default 3; 1 suits a Raspberry Pi's built-in radio): N, or ADAPTER=N.", valueName: "limit"))
+    var bluetoothLimits: [String] = []
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -50,6 +57,19 @@ struct SpeakerCommand: AsyncParsableCommand {
         guard (1...99).contains(instance) else { throw ValidationError("--instance must be 1...99") }
         guard (-10_000...10_000).contains(latencyMs) else { throw ValidationError("--latency-ms must be within ±10000") }
         guard abs(clockDriftPPM) <= 10_000 else { throw ValidationError("--clock-drift-ppm must be within ±10000") }
+        _ = try bluetoothConfiguration()
+    }
+
+    func bluetoothConfiguration() throws -> BluetoothManager.Configuration {
+        var configuration = BluetoothManager.Configuration()
+        for limit in bluetoothLimits {
+            let parts = limit.split(separator: "=", maxSplits: 1).map(String.init)
+            guard let count = Int(parts.last ?? ""), (1...7).contains(count), parts.count <= 2 else {
+                throw ValidationError("--bluetooth-limit '\(limit)' is not N or ADAPTER=N with N in 1...7")
+            }
+            if parts.count == 2 { configuration.limits[parts[0]] = count } else { configuration.defaultLimit = count }
+        }
+        return configuration
     }
 
     func speakerConfiguration() -> SpeakerConfiguration {
@@ -63,7 +83,13 @@ struct SpeakerCommand: AsyncParsableCommand {
     func run() async throws {
         // A pipe output owns stdout; logs go to stderr regardless.
         let logger = logging.makeLogger(label: "tutti.speaker")
-        let speaker = TuttiSpeaker(configuration: speakerConfiguration(), logger: logger)
+        var hostService: BluetoothHostService?
+        if bluetooth {
+            let service = BluetoothHostService(configuration: try bluetoothConfiguration(), logger: logger)
+            await service.start()
+            hostService = service
+        }
+        let speaker = TuttiSpeaker(configuration: speakerConfiguration(), hostService: hostService, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: speaker, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],

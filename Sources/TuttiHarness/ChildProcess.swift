@@ -22,6 +22,7 @@ public final class ChildProcess: @unchecked Sendable {
     public let pid: pid_t
     private let state = Mutex<(reads: [Read], stderr: [UInt8], status: Int32?)>(([], [], nil))
     private let exited = DispatchSemaphore(value: 0)
+    private let outputEnded = DispatchSemaphore(value: 0)
 
     public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
@@ -59,6 +60,7 @@ public final class ChildProcess: @unchecked Sendable {
         let out = outPipe[0], err = errPipe[0]
         Thread.detachNewThread { [self] in
             pump(out) { now, bytes in state.withLock { $0.reads.append(Read(arrival: now, bytes: bytes)) } }
+            outputEnded.signal()
         }
         Thread.detachNewThread { [self] in
             pump(err) { _, bytes in state.withLock { $0.stderr.append(contentsOf: bytes) } }
@@ -87,6 +89,14 @@ public final class ChildProcess: @unchecked Sendable {
     public var reads: [Read] { state.withLock { $0.reads } }
     public var errorText: String { state.withLock { String(decoding: $0.stderr, as: UTF8.self) } }
     public var isRunning: Bool { state.withLock { $0.status == nil } }
+
+    /// Waits up to `seconds` for the child's stdout to close (it exited, and everything it
+    /// wrote has been read); returns whether it did.
+    public func waitForOutputEnd(seconds: Double) -> Bool {
+        guard outputEnded.wait(timeout: .now() + seconds) == .success else { return false }
+        outputEnded.signal()  // later waits return at once
+        return true
+    }
 
     public func signal(_ signal: Int32) {
         if isRunning { kill(pid, signal) }

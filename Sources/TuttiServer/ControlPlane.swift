@@ -26,7 +26,7 @@ actor ControlPlane {
     private var storeBehind = false
     let api: ControlAPI
     let access: AccessPolicy
-    private let core: ServerCore
+    let core: ServerCore
     let streamHost: StreamHost
     let logger: Logger
     /// The wall clock routines run by, and the time zone of their times of day.
@@ -37,6 +37,9 @@ actor ControlPlane {
     var timedRoutines: [Routine] = []
     var timesCheckedAt: Date?
     private var clients: [ObjectIdentifier: ClientState] = [:]
+    /// Requests relayed to speaker hosts, by the ID they were sent with, awaiting the answer.
+    var hostCalls: [Int: (speaker: String, answer: CheckedContinuation<Result<JSON, RPCError>, Never>)] = [:]
+    var nextHostCallID = 1
     private let metrics: ServerMetrics
 
     struct ClientState {
@@ -70,6 +73,11 @@ actor ControlPlane {
 
     /// An event from the streaming core, applied as a command.
     func speakerEvent(_ event: ServerCore.SpeakerEvent) {
+        if case .hostAnswered(let id, let json) = event {
+            hostAnswered(id, json)
+            return
+        }
+        if case .disconnected(let id) = event { hostGone(id) }
         let command: Command =
             switch event {
             case .connected(let hello): .speakerConnected(hello)
@@ -77,6 +85,7 @@ actor ControlPlane {
             case .reported(let id, let volume, let muted): .speakerReported(id: id, volume: volume, muted: muted)
             case .status(let id, let status): .speakerSyncStatus(id: id, status)
             case .streamStatus(let id, let playing): .setStreamStatus(id, playing ? .playing : .idle)
+            case .hostAnswered: preconditionFailure("handled above")
             }
         do {
             _ = try apply(command, origin: nil, refuseUnstored: false)

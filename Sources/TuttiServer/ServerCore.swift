@@ -35,6 +35,8 @@ actor ServerCore {
         case reported(id: String, volume: Int, muted: Bool)
         case status(id: String, SyncStatus)
         case streamStatus(id: String, playing: Bool)
+        /// A speaker host's response to a relayed request.
+        case hostAnswered(id: String, json: String)
     }
 
     init(eventLoop: any EventLoop, bufferMs: Int, clock: any TimeSource, logger: Logger) {
@@ -99,6 +101,18 @@ actor ServerCore {
         report(.status(id: id, status))
     }
 
+    func linkAnsweredHostCall(_ link: any SpeakerLink, _ json: String) {
+        guard let id = link.speakerID, links[id]?.link === link else { return }
+        report(.hostAnswered(id: id, json: json))
+    }
+
+    /// Sends a request to a speaker's host; false if it is not connected or takes none.
+    func sendHostCall(to id: String, _ json: String) -> Bool {
+        guard let link = links[id]?.link, link.capabilities.contains(Capability.rpc) else { return false }
+        link.sendHostCall(json)
+        return true
+    }
+
     /// Makes every named speaker play as the control plane says: a new stream gets the stream's
     /// header and still-playable packets at once; new settings are sent; an unmuted speaker
     /// gets the still-playable packets too. Speakers not connected here are skipped.
@@ -160,4 +174,8 @@ enum Capability {
     static let channel = "channel"
     /// The speaker reports its sync status when asked.
     static let status = "status"
+    /// The speaker's host answers relayed JSON-RPC requests (HostCall frames).
+    static let rpc = "rpc"
+    /// The speaker's host manages Bluetooth speakers (Bluetooth.* requests).
+    static let bluetooth = "bluetooth"
 }

@@ -28,6 +28,8 @@ struct SessionStateMachine {
         case updateClient(ClientInfo)
         /// A Tutti speaker reported its sync status.
         case status(SpeakerStatusReport)
+        /// A speaker host answered a relayed request (JSON-RPC text).
+        case hostCall(String)
         /// Log and carry on.
         case ignore(reason: String)
         case close(reason: String)
@@ -57,6 +59,8 @@ struct SessionStateMachine {
             return .updateClient(info)
         case (.streaming, .speakerStatus(let report)):
             return .status(report)
+        case (.streaming, .hostCall(let call)):
+            return .hostCall(call.json)
         case (.awaitingHello, .clientInfo):
             state = .closed
             return .close(reason: "ClientInfo before Hello")

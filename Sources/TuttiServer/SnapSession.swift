@@ -104,6 +104,10 @@ final class SnapSession: ChannelInboundHandler, SpeakerLink, @unchecked Sendable
 
     func close(reason: String) { perform(.close(reason: reason)) }
 
+    func sendHostCall(_ json: String) {
+        write(SnapFrame(id: nextID(), message: .hostCall(HostCall(json: json))).encoded(), flush: true)
+    }
+
     /// A packet as a Snapcast WireChunk frame (header `sent` = when it was published).
     private static func frame(_ packet: StreamPacket) -> ByteBuffer {
         let chunk = WireChunk(timestamp: TimeVal(nanoseconds: packet.timestamp), data: packet.payload)
@@ -134,6 +138,8 @@ final class SnapSession: ChannelInboundHandler, SpeakerLink, @unchecked Sendable
                 outputDelayMs: report.outputDelayMs, underruns: report.underruns, hardSyncs: report.hardSyncs,
                 playoutErrorMicroseconds: report.playoutErrorUs)
             core.assumeIsolated { $0.linkReportedStatus(self, status) }
+        case .hostCall(let json):
+            core.assumeIsolated { $0.linkAnsweredHostCall(self, json) }
         case .ignore(let reason):
             logger.debug("ignored: \(reason)")
         case .close(let reason):

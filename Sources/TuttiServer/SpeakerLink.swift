@@ -23,6 +23,8 @@ protocol SpeakerLink: AnyObject {
     func deliver(_ packet: StreamPacket)
     /// Ends the connection; the reason is logged.
     func close(reason: String)
+    /// Sends a JSON-RPC request to the speaker's host (only to one that announced "rpc").
+    func sendHostCall(_ json: String)
 }
 
 /// What a link tells its speaker: Snapcast's ServerSettings, and Tutti's additions for

@@ -55,14 +55,14 @@ public struct SpeakerConfiguration: Sendable, Equatable {
 
     /// The Hello this speaker introduces itself with. The MAC is a locally administered address
     /// derived from the ID, so it is stable across restarts and distinct per speaker.
-    func hello() -> Hello {
+    func hello(hostCapabilities: [String] = []) -> Hello {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         let bytes = (0..<5).map { UInt8(truncatingIfNeeded: hash >> (8 * $0)) }
         let mac = (["02"] + bytes.map { String($0, radix: 16).leftPadded(2) }).joined(separator: ":")
         return Hello(
             mac: mac, hostName: name, version: "0.26.0", clientName: "Tutti", os: "Linux", arch: Self.arch,
-            instance: instance, id: id, protocolVersion: 2, capabilities: ["channel", "status"])
+            instance: instance, id: id, protocolVersion: 2, capabilities: ["channel", "status"] + hostCapabilities)
     }
 
     #if arch(x86_64)

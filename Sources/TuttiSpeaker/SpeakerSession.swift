@@ -25,6 +25,7 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
     private let logger: Logger
     private let status: SpeakerStatus
     private let shared: SharedClockEstimate
+    private let hostService: (any HostService)?
     private var schedule = TimeSyncSchedule()
     private var decoder: (any AudioDecoder)?
     private var context: ChannelHandlerContext?
@@ -36,8 +37,9 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
 
     init(
         configuration: SpeakerConfiguration, mailbox: PlayoutMailbox, clock: any TimeSource, arrival: ArrivalTime,
-        estimate: SharedClockEstimate, status: SpeakerStatus, logger: Logger
+        estimate: SharedClockEstimate, status: SpeakerStatus, hostService: (any HostService)? = nil, logger: Logger
     ) {
+        self.hostService = hostService
         self.configuration = configuration
         self.shared = estimate
         self.mailbox = mailbox
@@ -56,7 +58,7 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
             logger.info("keeping the clock estimate of the previous connection (\(shared.estimator.quality.sampleCount) exchanges)")
             mailbox.post(mapping: mapping)
         }
-        let hello = configuration.hello()
+        let hello = configuration.hello(hostCapabilities: hostService.map { ["rpc"] + $0.capabilities } ?? [])
         context.writeAndFlush(wrapOutboundOut(SnapFrame(id: 0, sent: TimeVal(nanoseconds: clock.now()), message: .hello(hello))), promise: nil)
         pollTimeSync()
         context.fireChannelActive()
@@ -108,8 +110,24 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
             }
         case .time(let time):
             timeReply(frame: frame, latency: time.latency, receivedAt: now)
+        case .hostCall(let call):
+            hostCall(call)
         case .hello, .clientInfo, .streamTags, .speakerStatus:
             logger.debug("ignoring \(frame.message.type) from the server")
+        }
+    }
+
+    /// Answers the server's request on a task of its own (a pairing takes seconds; the audio
+    /// and clock sync carry on), then writes the response on the channel's loop.
+    private func hostCall(_ call: HostCall) {
+        guard let context else { return }
+        let service = hostService
+        let loop = context.eventLoop
+        Task {
+            guard let response = await HostCalls.answer(call.json, with: service) else { return }
+            loop.execute { [self] in
+                self.context?.writeAndFlush(wrapOutboundOut(SnapFrame(message: .hostCall(HostCall(json: response)))), promise: nil)
+            }
         }
     }
 

@@ -17,9 +17,13 @@ public final class TuttiSpeaker: Service, Sendable {
     public let configuration: SpeakerConfiguration
     private let logger: Logger
     private let clock: SkewedClock<MonotonicClock>
+    private let hostService: (any HostService)?
 
-    public init(configuration: SpeakerConfiguration, logger: Logger) {
+    /// - Parameter hostService: what this host answers the server besides playing (its
+    ///   Bluetooth speakers); nil for a plain speaker.
+    public init(configuration: SpeakerConfiguration, hostService: (any HostService)? = nil, logger: Logger) {
         self.configuration = configuration
+        self.hostService = hostService
         self.logger = logger
         self.clock = SkewedClock(
             base: MonotonicClock(), offset: Nanos(configuration.clockOffsetSeconds * 1e9), ppm: configuration.clockDriftPPM)
@@ -76,6 +80,7 @@ public final class TuttiSpeaker: Service, Sendable {
         let configuration = self.configuration
         let clock = self.clock
         let logger = self.logger
+        let hostService = self.hostService
         return try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(3))
@@ -88,7 +93,7 @@ public final class TuttiSpeaker: Service, Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         SpeakerSession(
                             configuration: configuration, mailbox: mailbox, clock: clock, arrival: arrival, estimate: estimate,
-                            status: status, logger: logger))
+                            status: status, hostService: hostService, logger: logger))
                 }
             }
             .connect(host: configuration.host, port: configuration.port)

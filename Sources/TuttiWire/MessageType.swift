@@ -13,4 +13,7 @@ public enum MessageType: UInt16, Sendable, CaseIterable {
     /// Tutti: a speaker's report of its sync status, sent only when the server's
     /// ServerSettings asked for it (a real snapserver never does). "TT" in ASCII.
     case speakerStatus = 0x5454
+    /// Tutti: a JSON-RPC request to a speaker host, or its response ("TU"); only between a
+    /// Tutti server and a speaker that announced "rpc".
+    case hostCall = 0x5455
 }

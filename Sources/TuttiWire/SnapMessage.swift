@@ -10,6 +10,7 @@ public enum SnapMessage: Hashable, Sendable {
     case streamTags(StreamTags)
     case clientInfo(ClientInfo)
     case speakerStatus(SpeakerStatusReport)
+    case hostCall(HostCall)
 
     /// The message's type code.
     public var type: MessageType {
@@ -22,6 +23,7 @@ public enum SnapMessage: Hashable, Sendable {
         case .streamTags: .streamTags
         case .clientInfo: .clientInfo
         case .speakerStatus: .speakerStatus
+        case .hostCall: .hostCall
         }
     }
 
@@ -37,6 +39,7 @@ public enum SnapMessage: Hashable, Sendable {
             case .streamTags: .streamTags(try StreamTags.decode(from: &payload))
             case .clientInfo: .clientInfo(try ClientInfo.decode(from: &payload))
             case .speakerStatus: .speakerStatus(try SpeakerStatusReport.decode(from: &payload))
+            case .hostCall: .hostCall(try HostCall.decode(from: &payload))
             }
         guard payload.readableBytes == 0 else {
             throw .trailingBytes(type: type.rawValue, count: payload.readableBytes)
@@ -55,6 +58,7 @@ public enum SnapMessage: Hashable, Sendable {
         case .streamTags(let m): m.encode(into: &buffer)
         case .clientInfo(let m): m.encode(into: &buffer)
         case .speakerStatus(let m): m.encode(into: &buffer)
+        case .hostCall(let m): m.encode(into: &buffer)
         }
     }
 }

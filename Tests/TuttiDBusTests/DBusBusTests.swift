@@ -90,7 +90,7 @@ import TuttiHarness
             return .success([.string(text.uppercased()), .int32(Int32(number * 2)), .properties(["ok": .boolean(true)])])
         }
         let child = try ChildProcess(dbusSend, ["--bus=\(bus.address)", "--print-reply", "--dest=org.tutti.Test", "/org/tutti/echo", "org.tutti.Echo.Shout", "string:küche", "int32:21"])
-        let exit = await Task.detached { child.waitForExit(seconds: 10) }.value
+        let exit = await Task.detached { child.waitForExit(seconds: 10).flatMap { child.waitForOutputEnd(seconds: 5) ? $0 : nil } }.value
         let printed = String(decoding: child.output, as: UTF8.self)
         #expect(exit == 0, "\(child.errorText)")
         #expect(printed.contains("string \"KÜCHE\""))

@@ -18,6 +18,7 @@ import Testing
         SnapFrame(id: 8, message: .hello(Hello(hostName: "den", id: "den", capabilities: ["channel", "status"]))),
         SnapFrame(id: 9, message: .serverSettings(ServerSettings(bufferMs: 1000, channel: "left", statusIntervalMs: 1000))),
         SnapFrame(id: 10, message: .speakerStatus(SpeakerStatusReport(locked: true, clockErrorUs: 3.5, ratePpm: -12.25, bufferMs: 950, outputDelayMs: 180, underruns: 2, hardSyncs: 1, playoutErrorUs: 0.5))),
+        SnapFrame(id: 11, message: .hostCall(HostCall(json: #"{"jsonrpc":"2.0","id":1,"method":"Bluetooth.GetStatus"}"#))),
     ]
 
     @Test func snapcastsOwnMessagesCarryNoTuttiKeys() {

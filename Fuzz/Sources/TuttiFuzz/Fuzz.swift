@@ -106,7 +106,7 @@ func exercise(_ request: JSONRPC.Request) {
         simulate(actions)
     case .answer(let result):
         _ = result.text
-    case .addStream, .authenticate, .subscribe:
+    case .addStream, .authenticate, .subscribe, .relay:
         break
     }
 }

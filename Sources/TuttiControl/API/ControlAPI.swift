@@ -20,6 +20,9 @@ public struct ControlAPI: Sendable {
         /// Command.Run and Routine.Run: run these actions in order (``RoutineRunner``) — the
         /// actions of `routine`, if one is named — or with `dryRun` only say what they would do.
         case run([RoutineAction], label: String, routine: String?, dryRun: Bool)
+        /// Bluetooth.*: ask the speaker host(s) with Bluetooth (`host`: a speaker's ID or name,
+        /// nil for whichever has it) — the server relays the request over the speaker connection.
+        case relay(method: String, params: JSON, host: String?)
     }
 
     public var identity: ServerIdentity
@@ -37,6 +40,8 @@ public struct ControlAPI: Sendable {
         "Stream.AddStream", "Stream.RemoveStream", "Stream.Control", "Stream.SetProperty",
         "Pair.Create", "Pair.Delete",
         "Routine.List", "Routine.Create", "Routine.Update", "Routine.Delete", "Routine.Run", "Command.Run",
+        "Bluetooth.GetStatus", "Bluetooth.Scan", "Bluetooth.Pair", "Bluetooth.Connect", "Bluetooth.Disconnect",
+        "Bluetooth.Forget", "Bluetooth.ForgetAll",
     ]
 
     /// Reads a request's parameters and decides what to do. Throws the error object to answer
@@ -138,6 +143,11 @@ public struct ControlAPI: Sendable {
             let id = try params.string("id")
             return .apply(.deletePair(id)) { _, _ in ["id": .string(id)] }
 
+        case let method where method.hasPrefix("Bluetooth.") && Self.methods.contains(method):
+            var forwarded = request.params.objectValue ?? [:]
+            let host = try params.optionalString("host")
+            forwarded["host"] = nil
+            return .relay(method: method, params: .object(forwarded), host: host)
         case "Routine.List":
             return .answer(["routines": .array(model.routines.map(\.json))])
         case "Routine.Create":

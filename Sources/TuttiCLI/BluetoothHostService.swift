@@ -1,0 +1,59 @@
+import Logging
+import TuttiBluetooth
+import TuttiControl
+import TuttiDBus
+import TuttiSpeaker
+
+/// `tutti speaker --bluetooth`: the host answers the server's `Bluetooth.*` requests with its
+/// BlueZ. BlueZ may start after Tutti at boot, or restart: until a manager is running, each
+/// request tries to start one, and one that cannot says why (-32007, "no-adapter").
+actor BluetoothHostService: HostService {
+    nonisolated let capabilities = ["bluetooth"]
+    private let configuration: BluetoothManager.Configuration
+    private let logger: Logger
+    private var bus: DBusConnection?
+    private var rpc: BluetoothRPC?
+    private var lastFailure: BluetoothError?
+
+    init(configuration: BluetoothManager.Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Starts managing Bluetooth now if BlueZ is there (paired speakers reconnect without
+    /// waiting for a request); logs why not otherwise.
+    func start() async {
+        _ = await started()
+    }
+
+    private func started() async -> Result<BluetoothRPC, BluetoothError> {
+        if let rpc { return .success(rpc) }
+        do {
+            let bus = try await DBusConnection.systemBus()
+            do {
+                let manager = try await BluetoothManager.start(bus: bus, configuration: configuration, logger: logger)
+                self.bus = bus
+                let rpc = BluetoothRPC(manager: manager)
+                self.rpc = rpc
+                let adapters = await manager.adapters
+                logger.info("bluetooth: \(adapters.count) adapter(s): \(adapters.map { "\($0.name) (\($0.powered ? "on" : "off"), up to \($0.limit) speakers)" }.joined(separator: ", "))")
+                return .success(rpc)
+            } catch {
+                bus.close()
+                throw error
+            }
+        } catch {
+            let failure = (error as? BluetoothError) ?? .noAdapter("\(error)")
+            if failure != lastFailure { logger.error("bluetooth: \(failure)") }
+            lastFailure = failure
+            return .failure(failure)
+        }
+    }
+
+    func handle(_ request: JSONRPC.Request) async -> Result<JSON, RPCError> {
+        switch await started() {
+        case .success(let rpc): return await rpc.handle(request)
+        case .failure(let error): return .failure(BluetoothRPC.rpcError(error))
+        }
+    }
+}
