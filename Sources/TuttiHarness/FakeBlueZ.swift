@@ -11,13 +11,13 @@ public final class FakeBlueZ: @unchecked Sendable {
     public static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../Tests/TuttiBluetoothTests/Scripts/fake_bluez.py").standardized.path
 
-    /// Why the stand-in cannot run here, or nil if it can.
-    public static var missing: String? {
+    /// Why the stand-in cannot run here, or nil if it can (found out once).
+    public static let missing: String? = {
         guard which("dbus-daemon") != nil else { return "dbus-daemon is not installed (Debian: dbus-daemon)" }
         let probe = try? ChildProcess("/usr/bin/python3", ["-c", "import dbus, dbus.service, dbus.mainloop.glib; from gi.repository import GLib"])
         guard let probe, probe.waitForExit(seconds: 20) == 0 else { return "Debian's python3 lacks python3-dbus or python3-gi" }
         return nil
-    }
+    }()
 
     public init(config: String) throws {
         bus = try PrivateBus.start()

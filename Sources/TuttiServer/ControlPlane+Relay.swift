@@ -20,8 +20,8 @@ extension ControlPlane {
             throw .notSupported("no speaker host with Bluetooth is connected: start one with `tutti speaker --bluetooth`")
         }
         if let host {
-            guard let speaker = hosts.first(where: { $0.id == host }) ?? hosts.first(where: { $0.name.lowercased() == host.lowercased() }) else {
-                throw .invalidParams("no connected speaker host with Bluetooth called '\(host)' (there are: \(hosts.map(\.name).joined(separator: ", ")))")
+            guard let speaker = hosts.first(where: { $0.id == host }) ?? hosts.first(where: { $0.displayName.lowercased() == host.lowercased() }) else {
+                throw .invalidParams("no connected speaker host with Bluetooth called '\(host)' (there are: \(hosts.map(\.displayName).joined(separator: ", ")))")
             }
             return try tagged(await callHost(speaker.id, method, params).get(), host: speaker)
         }
@@ -54,7 +54,7 @@ extension ControlPlane {
                 devices += answer["devices"]?.arrayValue ?? []
             case .failure(let error):
                 errors.append(error)
-                failures.append(["host": .string(speaker.id), "hostName": .string(speaker.name), "error": error.json])
+                failures.append(["host": .string(speaker.id), "hostName": .string(speaker.displayName), "error": error.json])
             }
         }
         // The only host failed: its error is the answer.
@@ -71,7 +71,7 @@ extension ControlPlane {
         func tag(_ item: JSON) -> JSON {
             guard var fields = item.objectValue else { return item }
             fields["host"] = .string(host.id)
-            fields["hostName"] = .string(host.name)
+            fields["hostName"] = .string(host.displayName)
             return .object(fields)
         }
         for key in ["adapters", "devices"] { if let items = object[key]?.arrayValue { object[key] = .array(items.map(tag)) } }

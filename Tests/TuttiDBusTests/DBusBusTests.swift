@@ -5,7 +5,8 @@ import TuttiHarness
 
 /// Against a real `dbus-daemon` and its own `dbus-send`: what the bus itself answers, calls
 /// between two connections, signals, errors, and an independent client calling our object.
-@Suite(.serialized) struct DBusBusTests {
+@Suite(.serialized, .enabled(if: which("dbus-daemon") != nil && which("dbus-send") != nil, "needs dbus-daemon and dbus-send (Debian: dbus-daemon, dbus-bin)"))
+struct DBusBusTests {
     let bus: PrivateBus?
 
     init() {
@@ -13,7 +14,7 @@ import TuttiHarness
     }
 
     @Test func theBusNamesUsAndListsUs() async throws {
-        let bus = try #require(bus, "dbus-daemon is not installed (Debian: dbus-daemon)")
+        let bus = try #require(bus, "dbus-daemon did not start")
         let connection = try await DBusConnection.connect(to: bus.address)
         defer { connection.close() }
         #expect(connection.uniqueName.hasPrefix(":1."))
@@ -24,7 +25,7 @@ import TuttiHarness
     }
 
     @Test func callsReachAnExportedObjectAndErrorsComeBackByName() async throws {
-        let bus = try #require(bus, "dbus-daemon is not installed (Debian: dbus-daemon)")
+        let bus = try #require(bus, "dbus-daemon did not start")
         let service = try await DBusConnection.connect(to: bus.address)
         let client = try await DBusConnection.connect(to: bus.address)
         defer { service.close(); client.close() }
@@ -54,7 +55,7 @@ import TuttiHarness
     }
 
     @Test func signalsReachSubscribersAndACallWithNoAnswerTimesOut() async throws {
-        let bus = try #require(bus, "dbus-daemon is not installed (Debian: dbus-daemon)")
+        let bus = try #require(bus, "dbus-daemon did not start")
         let service = try await DBusConnection.connect(to: bus.address)
         let client = try await DBusConnection.connect(to: bus.address)
         defer { service.close(); client.close() }
@@ -79,8 +80,8 @@ import TuttiHarness
 
     /// `dbus-send` (libdbus, not our code) calls our object and prints what it got back.
     @Test func anIndependentClientReadsWhatWeReply() async throws {
-        let bus = try #require(bus, "dbus-daemon is not installed (Debian: dbus-daemon)")
-        let dbusSend = try #require(which("dbus-send"), "dbus-send is not installed (Debian: dbus-bin)")
+        let bus = try #require(bus, "dbus-daemon did not start")
+        let dbusSend = try #require(which("dbus-send"))
         let service = try await DBusConnection.connect(to: bus.address)
         defer { service.close() }
         #expect(try await service.requestName("org.tutti.Test"))
