@@ -133,11 +133,20 @@ public actor BluetoothManager {
         let wanted = BlueZObjects.normalized(reference)
         var matches = all.filter { BlueZObjects.normalized($0.address) == wanted }
         if matches.isEmpty { matches = all.filter { $0.name.lowercased() == reference.lowercased() } }
+        if matches.isEmpty {
+            // As people say it: "the JBL" is the one speaker whose name has every word said.
+            let words = Self.words(reference).filter { !["the", "a", "my"].contains($0) }
+            if !words.isEmpty { matches = all.filter { Set(Self.words($0.name)).isSuperset(of: words) } }
+        }
         guard let found = matches.first, let path = objects.devicePath(of: found.address) else { throw .unknownDevice(reference) }
         guard matches.count == 1 else {
             throw .notPossible("several Bluetooth devices are called '\(reference)' (\(matches.map(\.address).joined(separator: ", "))): say which address")
         }
         return (path, found)
+    }
+
+    private static func words(_ text: String) -> [String] {
+        text.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init)
     }
 
     private func adapterPath(_ name: String) throws(BluetoothError) -> String {

@@ -13,8 +13,10 @@ public enum ControlError: Error, Sendable, Equatable, CustomStringConvertible {
     case storage(String)
     /// A name, as people say it, that fits nothing or several things.
     case unresolved(NameProblem)
-    /// The server has no such feature (Bluetooth before it exists, …).
+    /// The server has no such feature (Bluetooth with no speaker host that has it, …).
     case unavailable(String)
+    /// Another part refused (a speaker host's Bluetooth): its error, passed on as it is.
+    case refused(RPCError)
 
     public var description: String {
         switch self {
@@ -26,6 +28,8 @@ public enum ControlError: Error, Sendable, Equatable, CustomStringConvertible {
         case .storage(let message): "the change could not be stored: \(message)"
         case .unresolved(let problem): problem.description
         case .unavailable(let message): message
+        case .refused(let error):
+            if case .string(let detail)? = error.data?["message"] { detail } else { error.description }
         }
     }
 }

@@ -4,8 +4,20 @@ import TuttiControl
 extension ControlPlane {
     /// Performs one action of a run against the live model: each of its commands is applied
     /// (stored, sent to speakers and clients) like any other change.
-    func perform(_ action: RoutineAction) throws(ControlError) -> String {
-        try RoutineEngine.perform(action, model: { model }) { command throws(ControlError) in
+    ///
+    /// A Bluetooth action goes to the speaker host that has the speaker (as `Bluetooth.Connect`
+    /// or `.Disconnect` from the API would).
+    func perform(_ action: RoutineAction) async throws(ControlError) -> String {
+        if case .bluetooth(let connect, let device) = action {
+            do {
+                _ = try await relay(connect ? "Bluetooth.Connect" : "Bluetooth.Disconnect", params: ["device": .string(device)], host: nil)
+            } catch {
+                if error.code == RPCError.notSupported("").code, case .string(let detail)? = error.data { throw .unavailable(detail) }
+                throw .refused(error)
+            }
+            return RoutineEngine.describe(action, in: model)
+        }
+        return try RoutineEngine.perform(action, model: { model }) { command throws(ControlError) in
             try apply(command, origin: nil)
         }
     }

@@ -84,6 +84,12 @@ struct BluetoothRelayTests {
             #expect(third.code == 1 && third.error.contains("already plays to 2 speakers"), "\(third)")
             let refused = try Self.ctl(ports.control, ["bt", "pair", "Grumpy Speaker"])
             #expect(refused.code == 1 && refused.error.contains("refused pairing"), "\(refused)")
+            // Sentences and routines reach the same speakers.
+            #expect(try Self.ctl(ports.control, ["say", "disconnect the jbl"]).code == 0)
+            #expect(try rpc.result("Bluetooth.GetStatus", within: 15)["devices"]?.arrayValue?.first { $0["name"] == "JBL Flip 5" }?["connected"] == false)
+            let reconnected = try Self.ctl(ports.control, ["say", "connect the jbl"])
+            #expect(reconnected.code == 0 && reconnected.output.contains("connect the Bluetooth speaker"), "\(reconnected)")
+            #expect(try rpc.result("Bluetooth.GetStatus", within: 15)["devices"]?.arrayValue?.first { $0["name"] == "JBL Flip 5" }?["connected"] == true)
             let unconfirmed = try Self.ctl(ports.control, ["bt", "forget-all"])
             #expect(unconfirmed.code == 64, "\(unconfirmed)")
             #expect(try Self.ctl(ports.control, ["bt", "disconnect", "bose soundlink"]).code == 0)

@@ -153,6 +153,7 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
         case .storage(let detail): self = .storageFailed(detail)
         case .unresolved(let problem): self = .notUnderstood(problem.description, names: problem)
         case .unavailable(let detail): self = .notSupported(detail)
+        case .refused(let error): self = error
         }
     }
 

@@ -63,9 +63,8 @@ public enum RoutineEngine {
             try apply(.createPair(left: targets.speaker(left), right: targets.speaker(right), name: name))
         case .unpair(let name):
             try apply(.deletePair(targets.pair(name)))
-        case .bluetooth(let connect, let device):
-            throw .unavailable(
-                "this server has no Bluetooth support yet, so it cannot \(connect ? "connect" : "disconnect") '\(device)'")
+        case .bluetooth:
+            throw .unavailable("'\(action.text)' is done by a speaker host's Bluetooth, through the server")
         case .wait, .run:
             throw .invalidValue("'\(action.text)' is run by the routine runner")
         }

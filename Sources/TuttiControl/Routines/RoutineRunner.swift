@@ -130,7 +130,9 @@ private final class SimulatedModel: @unchecked Sendable {
     }
 
     func perform(_ action: RoutineAction) throws(ControlError) -> String {
-        try RoutineEngine.perform(action, model: { model }) { command throws(ControlError) in
+        // A speaker host's Bluetooth is not part of the model: a dry run only says what it would ask.
+        if case .bluetooth = action { return RoutineEngine.describe(action, in: model) }
+        return try RoutineEngine.perform(action, model: { model }) { command throws(ControlError) in
             model = try model.applying(command, at: WallTime()) {
                 counter += 1
                 return "dry-run-\(counter)"
