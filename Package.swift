@@ -129,7 +129,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TuttiDBusTests",
-            dependencies: ["TuttiDBus", "TuttiHarness", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]
+            dependencies: ["TuttiDBus", "TuttiHarness", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "TuttiSyncTests", dependencies: ["TuttiSync", "TuttiTiming"]),
         .testTarget(name: "TuttiMeasureTests", dependencies: ["TuttiMeasure", "TuttiTiming"]),
@@ -171,7 +172,7 @@ if ProcessInfo.processInfo.environment["TUTTI_FUZZ"] != nil {
     package.products.append(.executable(name: "tutti-fuzz", targets: ["TuttiFuzz"]))
     package.targets.append(.executableTarget(
         name: "TuttiFuzz",
-        dependencies: ["TuttiWire", "TuttiControl", "TuttiFLAC", .product(name: "NIOCore", package: "swift-nio")],
+        dependencies: ["TuttiWire", "TuttiControl", "TuttiFLAC", "TuttiDBus", .product(name: "NIOCore", package: "swift-nio")],
         path: "Fuzz/Sources/TuttiFuzz",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
 }

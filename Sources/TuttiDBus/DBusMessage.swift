@@ -70,7 +70,7 @@ public struct DBusMessage: Sendable, Equatable {
 
     /// How many bytes the message at the start of `bytes` takes, once its first 16 are there;
     /// nil if fewer are there. Throws when the lengths are impossible.
-    static func length(ofMessageStartingIn bytes: ArraySlice<UInt8>) throws(DBusWireError) -> Int? {
+    public static func length(ofMessageStartingIn bytes: ArraySlice<UInt8>) throws(DBusWireError) -> Int? {
         guard bytes.count >= 16 else { return nil }
         var reader = DBusReader(bytes: Array(bytes.prefix(16)), bigEndian: try bigEndian(bytes.first!), from: 0)
         reader.position = 4

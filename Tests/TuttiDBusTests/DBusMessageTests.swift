@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import Testing
 @testable import TuttiDBus
@@ -112,6 +113,26 @@ import Testing
             }
             #expect(seen == ["line OK 1234deadbeef", "message 1", "message 2"], "chunks of \(chunk)")
         }
+    }
+
+    /// Messages libdbus wrote (dbus-send, dbus-daemon, python-dbus serving the BlueZ stand-in),
+    /// recorded with `dbus-monitor --binary`: every one decodes, and re-encodes to itself.
+    @Test func messagesRecordedFromLibdbusDecode() throws {
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/dbus-monitor", withExtension: "bin"))
+        var rest = try [UInt8](Data(contentsOf: url))[...]
+        var messages: [DBusMessage] = []
+        while !rest.isEmpty {
+            let length = try #require(try DBusMessage.length(ofMessageStartingIn: rest))
+            let message = try DBusMessage(decoding: Array(rest.prefix(length)))
+            #expect(try DBusMessage(decoding: try message.encoded()) == message)
+            messages.append(message)
+            rest = rest.dropFirst(length)
+        }
+        #expect(messages.count > 10)
+        let objects = try #require(messages.first { $0.kind == .methodReturn && $0.body.first?.signature == "a{oa{sa{sv}}}" })
+        guard case .dictionary(_, _, let entries) = objects.body[0] else { Issue.record("not a dictionary"); return }
+        #expect(entries.contains { $0.key == .objectPath("/org/bluez/hci0/dev_AA_BB_CC_00_00_01") })
+        #expect(messages.contains { $0.kind == .error && $0.errorName == "org.bluez.Error.NotConnected" })
     }
 
     @Test func addressesGiveTheirSocketPath() throws {

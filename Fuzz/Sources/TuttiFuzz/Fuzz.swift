@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import TuttiControl
+import TuttiDBus
 import TuttiFLAC
 import TuttiWire
 
@@ -10,6 +11,7 @@ import TuttiWire
 //   jsonrpc  JSON-RPC parsing, the API's method table and every command it plans, applied to a model
 //   phrase   the plain-text grammar, and every action it reads, run on a copy of a model
 //   flac     the FLAC decoder's every path
+//   dbus     D-Bus messages as the bus sends them (a stream of them), re-encoding what decodes
 // Besides crashes, a broken model invariant after a command is a finding (it traps).
 
 let target = ProcessInfo.processInfo.environment["TUTTI_FUZZ_TARGET"] ?? "wire"
@@ -22,7 +24,8 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case "jsonrpc": fuzzJSONRPC(bytes)
     case "phrase": fuzzPhrase(String(decoding: bytes, as: UTF8.self))
     case "flac": FLACFuzz.run(data: bytes)
-    default: fatalError("TUTTI_FUZZ_TARGET must be wire, jsonrpc, phrase or flac, not \(target)")
+    case "dbus": fuzzDBus(bytes)
+    default: fatalError("TUTTI_FUZZ_TARGET must be wire, jsonrpc, phrase, flac or dbus, not \(target)")
     }
     return 0
 }
@@ -49,6 +52,19 @@ func fuzzWire(_ bytes: [UInt8]) {
     while let frame = try? decoder.next(from: &buffer) {
         var encoded = frame.encoded()
         _ = try? decoder.next(from: &encoded)
+    }
+}
+
+/// Splits bytes into messages as the connection does; whatever decodes must encode to bytes that
+/// decode to the same message.
+func fuzzDBus(_ bytes: [UInt8]) {
+    var rest = bytes[...]
+    while let length = try? DBusMessage.length(ofMessageStartingIn: rest), length <= rest.count {
+        if let message = try? DBusMessage(decoding: Array(rest.prefix(length))) {
+            guard let again = try? message.encoded() else { fatalError("a decoded message does not encode: \(message)") }
+            guard (try? DBusMessage(decoding: again)) == message else { fatalError("a message changed on re-encoding: \(message)") }
+        }
+        rest = rest.dropFirst(length)
     }
 }
 
