@@ -85,7 +85,7 @@ let package = Package(
             name: "TuttiCLI",
             dependencies: [
                 "TuttiServer", "TuttiSpeaker", "TuttiSources", "TuttiAudio", "TuttiTiming", "TuttiHarness", "TuttiMeasure", "TuttiFLAC",
-                "TuttiBluetooth", "TuttiDBus", "TuttiControl",
+                "TuttiBluetooth", "TuttiDBus", "TuttiControl", "TuttiOutputs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -142,7 +142,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TuttiOutputsTests",
-            dependencies: ["TuttiOutputs", "TuttiAudio", "TuttiTiming"]
+            dependencies: ["TuttiOutputs", "TuttiAudio", "TuttiTiming", "TuttiHarness"]
         ),
         .testTarget(
             name: "TuttiSpeakerTests",

@@ -14,19 +14,22 @@ actor BluetoothHostService: HostService {
     private var bus: DBusConnection?
     private var rpc: BluetoothRPC?
     private var lastFailure: BluetoothError?
+    private let started: @Sendable (BluetoothManager) -> Void
 
-    init(configuration: BluetoothManager.Configuration, logger: Logger) {
+    /// - Parameter started: called once, when the manager is running (the playouts follow it).
+    init(configuration: BluetoothManager.Configuration, logger: Logger, started: @escaping @Sendable (BluetoothManager) -> Void = { _ in }) {
         self.configuration = configuration
         self.logger = logger
+        self.started = started
     }
 
     /// Starts managing Bluetooth now if BlueZ is there (paired speakers reconnect without
     /// waiting for a request); logs why not otherwise.
     func start() async {
-        _ = await started()
+        _ = await running()
     }
 
-    private func started() async -> Result<BluetoothRPC, BluetoothError> {
+    private func running() async -> Result<BluetoothRPC, BluetoothError> {
         if let rpc { return .success(rpc) }
         do {
             let bus = try await DBusConnection.systemBus()
@@ -35,6 +38,7 @@ actor BluetoothHostService: HostService {
                 self.bus = bus
                 let rpc = BluetoothRPC(manager: manager)
                 self.rpc = rpc
+                started(manager)
                 let adapters = await manager.adapters
                 logger.info("bluetooth: \(adapters.count) adapter(s): \(adapters.map { "\($0.name) (\($0.powered ? "on" : "off"), up to \($0.limit) speakers)" }.joined(separator: ", "))")
                 return .success(rpc)
@@ -51,7 +55,7 @@ actor BluetoothHostService: HostService {
     }
 
     func handle(_ request: JSONRPC.Request) async -> Result<JSON, RPCError> {
-        switch await started() {
+        switch await running() {
         case .success(let rpc): return await rpc.handle(request)
         case .failure(let error): return .failure(BluetoothRPC.rpcError(error))
         }

@@ -48,6 +48,9 @@ struct SpeakerCommand: AsyncParsableCommand {
     @Option(name: .customLong("bluetooth-limit"), help: ArgumentHelp("Speakers per Bluetooth adapter (default 3; 1 suits a Raspberry Pi's built-in radio): N, or ADAPTER=N.", valueName: "limit"))
     var bluetoothLimits: [String] = []
 
+    @Option(name: .customLong("bluetooth-sink"), help: ArgumentHelp("The sound-server sink of a Bluetooth speaker, {address} standing for AA_BB_CC_DD_EE_FF (default: PipeWire's bluez_output.{address}.1, else PulseAudio's bluez_sink.{address}.a2dp_sink). A named sink gets the speaker's reported delay added, as PulseAudio's do.", valueName: "template"))
+    var bluetoothSink: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -84,10 +87,18 @@ struct SpeakerCommand: AsyncParsableCommand {
         // A pipe output owns stdout; logs go to stderr regardless.
         let logger = logging.makeLogger(label: "tutti.speaker")
         var hostService: BluetoothHostService?
+        var playout: BluetoothPlayout?
         if bluetooth {
-            let service = BluetoothHostService(configuration: try bluetoothConfiguration(), logger: logger)
+            // Each connected Bluetooth speaker plays as a speaker of its own, beside this one.
+            let speakers = BluetoothPlayout(
+                settings: .init(base: speakerConfiguration(), sinkTemplate: bluetoothSink, addReportedDelay: bluetoothSink == nil ? nil : true),
+                logger: logger)
+            let service = BluetoothHostService(configuration: try bluetoothConfiguration(), logger: logger) { manager in
+                Task { await speakers.follow(manager) }
+            }
             await service.start()
             hostService = service
+            playout = speakers
         }
         let speaker = TuttiSpeaker(configuration: speakerConfiguration(), hostService: hostService, logger: logger)
         let group = ServiceGroup(configuration: .init(
@@ -96,7 +107,9 @@ struct SpeakerCommand: AsyncParsableCommand {
             logger: logger))
         do {
             try await group.run()
+            await playout?.stopAll()
         } catch {
+            await playout?.stopAll()
             throw fail("\(error)")
         }
     }

@@ -58,6 +58,7 @@ final class PlaybackEngine: @unchecked Sendable {
         var mapping: ClockMapping?
         var floats: [Float] = []
         var samples: [Int16] = []
+        let slew = LatencySlew()
         defer { output?.close() }
 
         while !isStopped {
@@ -92,7 +93,10 @@ final class PlaybackEngine: @unchecked Sendable {
             if let latest = delivery.mapping { mapping = latest }
             let settings = delivery.settings
             playout.buffer = Nanos(settings.bufferMs) * .nanosPerMillisecond
-            playout.latency = Nanos(settings.latencyMs) * .nanosPerMillisecond
+            // A small latency change (a Bluetooth speaker's delay wandering) is slewed, not jumped.
+            let period = Nanos(device.periodFrames) * .nanosPerSecond / Nanos(device.format.rate)
+            playout.latency = slew.next(
+                from: playout.latency, toward: Nanos(settings.latencyMs) * .nanosPerMillisecond, period: period, playing: playout.isPlaying)
             for chunk in delivery.chunks { _ = playout.add(chunk) }
 
             do {

@@ -24,6 +24,7 @@ final class PlayoutMailbox: Sendable {
         var mapping: ClockMapping?
         var settings = PlaybackSettings()
         var flushGeneration = 0
+        var extraLatencyMs = 0
     }
 
     private let state = Mutex(Delivery())
@@ -44,6 +45,26 @@ final class PlayoutMailbox: Sendable {
     func post(mapping: ClockMapping) { state.withLock { $0.mapping = mapping } }
 
     func post(settings: PlaybackSettings) { state.withLock { $0.settings = settings } }
+
+    /// The output path's own extra latency (ms), added to what the server sets: the speaker's
+    /// configuration, or a Bluetooth speaker's reported delay as it changes.
+    var extraLatencyMs: Int {
+        get { state.withLock { $0.extraLatencyMs } }
+        set {
+            state.withLock { delivery in
+                delivery.settings.latencyMs += newValue - delivery.extraLatencyMs
+                delivery.extraLatencyMs = newValue
+            }
+        }
+    }
+
+    /// Settings from the server's ServerSettings: its latency plus the extra.
+    func post(serverSettings settings: PlaybackSettings) {
+        state.withLock { delivery in
+            delivery.settings = settings
+            delivery.settings.latencyMs += delivery.extraLatencyMs
+        }
+    }
 
     var settings: PlaybackSettings { state.withLock { $0.settings } }
 

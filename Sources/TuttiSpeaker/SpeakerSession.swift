@@ -83,12 +83,14 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
         switch frame.message {
         case .serverSettings(let settings):
             let playback = PlaybackSettings(
-                bufferMs: settings.bufferMs, latencyMs: settings.latency + configuration.latencyMs,
+                bufferMs: settings.bufferMs, latencyMs: settings.latency,
                 volume: settings.volume, muted: settings.muted, channel: Self.selection(settings.channel))
-            if playback != mailbox.settings {
+            var expected = playback
+            expected.latencyMs += mailbox.extraLatencyMs
+            if expected != mailbox.settings {
                 logger.info("settings: buffer \(settings.bufferMs) ms, latency \(settings.latency) ms, volume \(settings.volume), muted \(settings.muted), channel \(settings.channel ?? "stereo")")
             }
-            mailbox.post(settings: playback)
+            mailbox.post(serverSettings: playback)
             scheduleStatusReports(every: settings.statusIntervalMs)
         case .codecHeader(let header):
             codecHeader(header)

@@ -18,24 +18,42 @@ public final class TuttiSpeaker: Service, Sendable {
     private let logger: Logger
     private let clock: SkewedClock<MonotonicClock>
     private let hostService: (any HostService)?
+    private let mailbox = PlayoutMailbox()
+    private let current = NIOLockedChannel()
+    private let stopped = NIOLockedValueBox(false)
 
     /// - Parameter hostService: what this host answers the server besides playing (its
     ///   Bluetooth speakers); nil for a plain speaker.
     public init(configuration: SpeakerConfiguration, hostService: (any HostService)? = nil, logger: Logger) {
         self.configuration = configuration
         self.hostService = hostService
+        mailbox.extraLatencyMs = configuration.latencyMs
         self.logger = logger
         self.clock = SkewedClock(
             base: MonotonicClock(), offset: Nanos(configuration.clockOffsetSeconds * 1e9), ppm: configuration.clockDriftPPM)
     }
 
+    /// Changes this output path's own latency (ms, on top of the server's setting) while it
+    /// plays: a Bluetooth speaker's reported delay as it wanders. Small changes are slewed.
+    public func setExtraLatency(milliseconds: Int) {
+        mailbox.extraLatencyMs = milliseconds
+    }
+
+    /// Ends `run()`: closes the connection and the output (a Bluetooth speaker that went away).
+    public func stop() {
+        stopped.withLockedValue { $0 = true }
+        current.closeAndForget()
+    }
+
+    private var isStopped: Bool { stopped.withLockedValue { $0 } }
+
     public func run() async throws {
-        let mailbox = PlayoutMailbox()
+        let mailbox = self.mailbox
         let status = SpeakerStatus()
         let engine = PlaybackEngine(outputSpec: configuration.output, clock: clock, mailbox: mailbox, status: status, logger: logger)
         engine.start()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let current = NIOLockedChannel()
+        let current = self.current
         let estimate = SharedClockEstimate()
         logger.info("speaker '\(configuration.id)' → \(configuration.host):\(configuration.port), output \(configuration.output)")
         if configuration.clockOffsetSeconds != 0 || configuration.clockDriftPPM != 0 {
@@ -44,11 +62,12 @@ public final class TuttiSpeaker: Service, Sendable {
 
         await withGracefulShutdownHandler {
             var backoff: Double = 0.25
-            while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            while !Task.isCancelled, !Task.isShuttingDownGracefully, !isStopped {
                 let started = Date()
                 do {
                     let channel = try await connect(group: group, mailbox: mailbox, estimate: estimate, status: status)
                     current.set(channel)
+                    if isStopped { channel.close(promise: nil) }  // stopped while connecting
                     logger.info("connected to \(configuration.host):\(configuration.port)")
                     try? await channel.closeFuture.get()
                     current.set(nil)
@@ -57,7 +76,7 @@ public final class TuttiSpeaker: Service, Sendable {
                     logger.warning("cannot reach \(configuration.host):\(configuration.port): \(error); retrying in \(backoff) s")
                 }
                 if Date().timeIntervalSince(started) > 10 { backoff = 0.25 }
-                guard !Task.isShuttingDownGracefully else { break }
+                guard !Task.isShuttingDownGracefully, !isStopped else { break }
                 try? await Task.sleep(for: .milliseconds(Int(backoff * 1000)))
                 backoff = min(5, backoff * 2)
             }

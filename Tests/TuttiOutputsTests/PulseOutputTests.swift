@@ -6,6 +6,7 @@ import Darwin
 import Foundation
 import Testing
 import TuttiAudio
+import TuttiHarness
 @testable import TuttiOutputs
 import TuttiTiming
 
@@ -37,7 +38,7 @@ import TuttiTiming
 
     @Test(.enabled(if: libraryInstalled && pulseaudioPath != nil, "needs libpulse0 and the pulseaudio server (Debian package pulseaudio)"))
     func playsToARealServersNullSink() throws {
-        let server = try PrivatePulseServer(executable: Self.pulseaudioPath!)
+        let server = try PrivatePulseServer()
         defer { server.stop() }
 
         let unknown = outputError { () throws(OutputError) in
@@ -64,50 +65,6 @@ import TuttiTiming
         output.close()
     }
 }
-
-/// A `pulseaudio` of our own in a temporary runtime directory, with only a null sink and an
-/// anonymous unix socket; stopped with SIGTERM.
-struct PrivatePulseServer {
-    let directory: String
-    let process: Process
-    var address: String { "unix:\(directory)/native" }
-
-    init(executable: String) throws {
-        directory = makeTemporaryDirectory()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [
-            "--daemonize=no", "--exit-idle-time=-1", "-n", "--use-pid-file=no", "--disable-shm=yes",
-            "--log-target=stderr", "--log-level=error",
-            "--load=module-native-protocol-unix socket=\(directory)/native auth-anonymous=1",
-            "--load=module-null-sink sink_name=tutti_test",
-        ]
-        var environment = ProcessInfo.processInfo.environment
-        environment["XDG_RUNTIME_DIR"] = directory
-        environment["HOME"] = directory
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Wait up to 10 s for the socket.
-        for _ in 0..<200 {
-            if access("\(directory)/native", F_OK) == 0 { return }
-            usleep(50_000)
-        }
-        stop()
-        throw PulseServerDidNotStart()
-    }
-
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        removeDirectory(directory)
-    }
-}
-
-struct PulseServerDidNotStart: Error {}
 
 /// The first executable called `name` on `PATH`, or nil.
 func findExecutable(_ name: String) -> String? {

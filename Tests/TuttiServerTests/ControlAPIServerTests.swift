@@ -13,9 +13,9 @@ import TuttiAudio
     static let twoStreams = ["tone://?name=default&freq=440&codec=pcm", "tone://?name=jazz&freq=220&sampleformat=44100:16:1&codec=pcm"]
 
     /// Waits until the server lists these speakers as connected.
-    static func waitForSpeakers(_ ids: Set<String>, _ rpc: RPCClient) throws -> JSON {
+    static func waitForSpeakers(_ ids: Set<String>, _ rpc: RPCClient, seconds: Double = 5) throws -> JSON {
         var status: JSON = .null
-        let found = waitUntil(seconds: 5) {
+        let found = waitUntil(seconds: seconds) {
             status = (try? rpc.result("Server.GetStatus")) ?? .null
             return ids.isSubset(of: Set(Self.clients(status).filter { $0["connected"] == true }.compactMap { $0["id"]?.stringValue }))
         }

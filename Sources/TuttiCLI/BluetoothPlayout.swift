@@ -1,0 +1,133 @@
+import Foundation
+import Logging
+import TuttiAudio
+import TuttiBluetooth
+import TuttiOutputs
+import TuttiSpeaker
+import TuttiTiming
+
+/// Each connected Bluetooth speaker of a `tutti speaker --bluetooth` host as a Tutti speaker of
+/// its own: a playout (own connection to the server, own clock sync, output, volume, latency,
+/// group) that appears when the speaker connects and goes when it disconnects. Its ID is the
+/// Bluetooth address, so it keeps its settings and group if it later connects to another host.
+///
+/// Its output is the sound server's sink for it — PipeWire's `bluez_output.ADDRESS.1` or
+/// PulseAudio's `bluez_sink.ADDRESS.a2dp_sink` (or `--bluetooth-sink`'s template). The output's
+/// own reported latency is used as every output's is; PulseAudio leaves the speaker's transport
+/// delay out of it (PipeWire includes it), so with PulseAudio the delay the speaker reports is
+/// added as this playout's extra latency, re-read as it changes (small changes are slewed).
+actor BluetoothPlayout {
+    struct Settings: Sendable {
+        /// The server and the rest of the host's speaker settings (ID and name are replaced).
+        var base: SpeakerConfiguration
+        /// `{address}` becomes `AA_BB_CC_DD_EE_FF`; nil: PipeWire's name, else PulseAudio's.
+        var sinkTemplate: String?
+        /// Whether the sink's latency leaves out the speaker's own delay (PulseAudio's sinks);
+        /// nil: decided by which sound server's sink it is.
+        var addReportedDelay: Bool?
+    }
+
+    private struct Running {
+        var speaker: TuttiSpeaker
+        var task: Task<Void, Never>
+        var addsReportedDelay: Bool
+        var extraMs: Int
+    }
+
+    private let settings: Settings
+    private let logger: Logger
+    private var running: [String: Running] = [:]
+    /// Speakers that could not be played, and why (logged once each).
+    private var refused: [String: String] = [:]
+
+    init(settings: Settings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Follows the manager's speakers until the task is cancelled.
+    func follow(_ manager: BluetoothManager) async {
+        await reconcile(manager.devices)
+        for await _ in await manager.events() {
+            await reconcile(manager.devices)
+        }
+    }
+
+    /// Starts a playout for each connected speaker that has none, stops those whose speaker
+    /// went, and passes on changes of reported delay.
+    func reconcile(_ devices: [BluetoothDevice]) async {
+        let connected = devices.filter { $0.connected && $0.isSpeaker }
+        for device in connected {
+            if var playout = running[device.address] {
+                let extra = playout.addsReportedDelay ? Int((device.reportedDelayMs ?? 0).rounded()) : 0
+                if extra != playout.extraMs {
+                    logger.info("bluetooth: \(device.name) reports \(device.reportedDelayMs ?? 0) ms of delay; its latency follows")
+                    playout.speaker.setExtraLatency(milliseconds: extra)
+                    playout.extraMs = extra
+                    running[device.address] = playout
+                }
+            } else {
+                start(device)
+            }
+        }
+        for (address, playout) in running where !connected.contains(where: { $0.address == address }) {
+            logger.info("bluetooth: \(address) disconnected; its playout stops")
+            playout.speaker.stop()
+            await playout.task.value
+            running[address] = nil
+        }
+        refused = refused.filter { address, _ in connected.contains { $0.address == address } }
+    }
+
+    private func start(_ device: BluetoothDevice) {
+        guard let (sink, pipeWire) = sink(for: device) else {
+            let why = "no sound-server sink for it (\(candidates(for: device).map(\.sink).joined(separator: " or "))): is PipeWire, or PulseAudio's module-bluetooth-discover, running?"
+            if refused[device.address] != why { logger.error("bluetooth: \(device.name) is connected but cannot play: \(why)") }
+            refused[device.address] = why
+            return
+        }
+        let addsDelay = settings.addReportedDelay ?? !pipeWire
+        let extra = addsDelay ? Int((device.reportedDelayMs ?? 0).rounded()) : 0
+        var configuration = settings.base
+        configuration.id = device.address
+        configuration.name = device.name
+        configuration.output = "pulse:\(sink)"
+        configuration.latencyMs = extra
+        let speaker = TuttiSpeaker(configuration: configuration, logger: logger)
+        let task = Task {
+            do { try await speaker.run() } catch { logger.error("bluetooth: \(device.name)'s playout ended: \(error)") }
+        }
+        running[device.address] = Running(speaker: speaker, task: task, addsReportedDelay: addsDelay, extraMs: extra)
+        logger.info("bluetooth: \(device.name) plays as speaker '\(device.address)' on pulse:\(sink)\(addsDelay ? ", \(extra) ms of reported delay added" : "")")
+    }
+
+    private func candidates(for device: BluetoothDevice) -> [(sink: String, pipeWire: Bool)] {
+        let address = device.address.uppercased().split(separator: ":").joined(separator: "_")
+        if let template = settings.sinkTemplate {
+            return [(template.replacingOccurrences(of: "{address}", with: address), false)]
+        }
+        return [("bluez_output.\(address).1", true), ("bluez_sink.\(address).a2dp_sink", false)]
+    }
+
+    /// The first candidate sink the sound server has (opened and closed again to find out).
+    private func sink(for device: BluetoothDevice) -> (String, Bool)? {
+        for candidate in candidates(for: device) {
+            if let output = try? OutputFactory.open(
+                "pulse:\(candidate.sink)", format: SampleFormat(rate: 48000, bits: 16, channels: 2), clock: MonotonicClock(), logger: logger)
+            {
+                output.close()
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    /// Stops every playout (the host is shutting down).
+    func stopAll() async {
+        for playout in running.values {
+            playout.speaker.stop()
+            await playout.task.value
+        }
+        running = [:]
+    }
+}

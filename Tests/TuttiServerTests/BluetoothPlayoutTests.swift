@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+import TuttiControl
+import TuttiHarness
+import TuttiTestSupport
+
+/// Connected Bluetooth speakers play as speakers of their own from one `tutti speaker
+/// --bluetooth` host: PulseAudio null sinks stand in for their sinks (what PulseAudio makes
+/// for a connected speaker), the BlueZ stand-in for the speakers themselves.
+@Suite(
+    .serialized,
+    .enabled(if: Peers.tutti != nil, "needs the built tutti executable (swift build)"),
+    .enabled(if: FakeBlueZ.missing == nil, "needs dbus-daemon, dbus-send and Debian's python3 with python3-dbus and python3-gi"),
+    .enabled(if: which("pulseaudio") != nil && which("parec") != nil, "needs pulseaudio and parec (Debian: pulseaudio, pulseaudio-utils)"))
+struct BluetoothPlayoutTests {
+    static let house = """
+        {"adapters": [{"name": "hci0", "op_ms": 100}],
+         "devices": [
+           {"address": "AA:BB:CC:00:00:01", "name": "JBL Flip 5", "paired": true, "trusted": true, "delay": 1800},
+           {"address": "AA:BB:CC:00:00:02", "name": "Bose SoundLink", "paired": true, "trusted": true},
+           {"address": "AA:BB:CC:00:00:03", "name": "UE Boom", "paired": true, "trusted": true}
+         ]}
+        """
+
+    /// The RMS level (0…1) of what a sink played in the last 0.4 s of about a second of
+    /// recording its monitor (parec starts late: what it has before is not used).
+    static func level(of sink: String, _ pulse: PrivatePulseServer) throws -> Double {
+        let record = try ChildProcess(which("parec")!, [
+            "--server=\(pulse.address)", "--device=\(sink).monitor", "--raw", "--format=s16le", "--rate=48000", "--channels=2", "--latency-msec=50",
+        ])
+        let second = 48000 * 4
+        _ = waitUntil(seconds: 5) { record.output.count >= second }
+        record.stop()
+        _ = record.waitForOutputEnd(seconds: 5)
+        let bytes = record.output
+        let window = 48000 * 4 * 4 / 10
+        guard bytes.count >= window else { return 0 }
+        var sum = 0.0
+        for index in stride(from: bytes.count - window, to: bytes.count - 1, by: 2) {
+            let sample = Double(Int16(bitPattern: UInt16(bytes[index]) | UInt16(bytes[index + 1]) << 8)) / 32768
+            sum += sample * sample
+        }
+        return (sum / Double(window / 2)).squareRoot()
+    }
+
+    @Test func eachConnectedBluetoothSpeakerIsASpeakerOfItsOwnThatComesAndGoes() async throws {
+        let bluez = try FakeBlueZ(config: Self.house)
+        let pulse = try PrivatePulseServer(sinks: ["bt_AA_BB_CC_00_00_01", "bt_AA_BB_CC_00_00_02"])
+        try await withServerPorts { ports, _ in
+            let rpc = try RPCClient(port: ports.control)
+            let host = try ChildProcess(
+                Peers.tutti!, [
+                    "speaker", "--server", "127.0.0.1:\(ports.stream)", "--id", "box", "--output", "null", "--bluetooth",
+                    "--bluetooth-sink", "bt_{address}", "--log-level", "info",
+                ], environment: bluez.bus.environment.merging(pulse.environment) { $1 })
+            defer { host.stop() }
+            _ = try ControlAPIServerTests.waitForSpeakers(["box"], rpc)
+            _ = try rpc.result("Bluetooth.Connect", ["device": "JBL Flip 5"], within: 20)
+            _ = try rpc.result("Bluetooth.Connect", ["device": "Bose SoundLink"], within: 20)
+
+            // Each is a speaker of its own, by its address, named as it calls itself.
+            let status = try ControlAPIServerTests.waitForSpeakers(["box", "AA:BB:CC:00:00:01", "AA:BB:CC:00:00:02"], rpc)
+            let jbl = ControlAPIServerTests.clients(status).first { $0["id"] == "AA:BB:CC:00:00:01" }
+            #expect(jbl?["host"]?["name"] == "JBL Flip 5")
+            // …and each plays into its own sink.
+            let jblLevel = try Self.level(of: "bt_AA_BB_CC_00_00_01", pulse)
+            let boseLevel = try Self.level(of: "bt_AA_BB_CC_00_00_02", pulse)
+            let clients = ControlAPIServerTests.clients(try rpc.result("Server.GetStatus")).map(\.text)
+            #expect(jblLevel > 0.05 && boseLevel > 0.05, "levels \(jblLevel), \(boseLevel): \(clients)")
+            // Its volume is its own: muted, its sink goes silent while the other plays on.
+            _ = try rpc.result("Client.SetVolume", ["id": "AA:BB:CC:00:00:02", "volume": ["muted": true]])
+            try await Task.sleep(for: .seconds(1.5))
+            #expect(try Self.level(of: "bt_AA_BB_CC_00_00_02", pulse) < 0.001)
+            #expect(try Self.level(of: "bt_AA_BB_CC_00_00_01", pulse) > 0.05)
+
+            // The speaker's reported delay is added (PulseAudio leaves it out), and followed.
+            #expect(host.errorText.contains("JBL Flip 5 plays as speaker 'AA:BB:CC:00:00:01' on pulse:bt_AA_BB_CC_00_00_01"), "\(host.errorText)")
+            // (The transport, which carries the delay, may show up just after the connection.)
+            #expect(waitUntil(seconds: 5) {
+                host.errorText.contains("JBL Flip 5 reports 180.0 ms of delay") || host.errorText.contains("pulse:bt_AA_BB_CC_00_00_01, 180 ms of reported delay added")
+            }, "\(host.errorText)")
+            try bluez.control("SetDelay", "string:AA:BB:CC:00:00:01", "uint16:1950")
+            #expect(waitUntil(seconds: 5) { host.errorText.contains("JBL Flip 5 reports 195.0 ms of delay") }, "\(host.errorText)")
+
+            // Connected without a sink for it: not played, and the log says why.
+            _ = try rpc.result("Bluetooth.Connect", ["device": "UE Boom"], within: 20)
+            #expect(waitUntil(seconds: 5) { host.errorText.contains("UE Boom is connected but cannot play: no sound-server sink for it (bt_AA_BB_CC_00_00_03)") }, "\(host.errorText)")
+
+            // Gone: switched off, its speaker disconnects from the server; back on, it returns.
+            try bluez.control("DropConnection", "string:AA:BB:CC:00:00:01")
+            let left = waitUntil(seconds: 8) {
+                let clients = ControlAPIServerTests.clients((try? rpc.result("Server.GetStatus")) ?? .null)
+                return clients.first { $0["id"] == "AA:BB:CC:00:00:01" }?["connected"] == false
+            }
+            #expect(left)
+            try bluez.control("SetInRange", "string:AA:BB:CC:00:00:01", "boolean:true")
+            _ = try ControlAPIServerTests.waitForSpeakers(["AA:BB:CC:00:00:01"], rpc, seconds: 15)
+        }
+    }
+}
