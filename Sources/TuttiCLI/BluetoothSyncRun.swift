@@ -26,6 +26,10 @@ struct BluetoothSyncRun {
     var settleSeconds: Double = 8
     /// When (seconds after the start) and to what (ms) the first speaker's reported delay changes.
     var delayChange: (atSeconds: Double, milliseconds: Double)?
+    /// A real snapclient (this path) on a Bluetooth speaker's sink as the peer: it cannot know
+    /// the speaker's delay, so it gets the first speaker's as `--latency` by hand, as a user
+    /// would; its speaker's delay changes with the first one's.
+    var snapclient: String?
 
     static let delays: [(address: String, name: String, milliseconds: Double)] = [
         ("AA:BB:CC:00:00:01", "JBL Flip 5", 180), ("AA:BB:CC:00:00:02", "Bose SoundLink", 250),
@@ -38,6 +42,9 @@ struct BluetoothSyncRun {
         var afterChange: SyncReport?
         /// The reference against the pipe output: the record path's offset.
         var recordPath: SyncReport
+        /// The snapclient against the reference, before and after the change.
+        var snapclient: SyncReport?
+        var snapclientAfterChange: SyncReport?
     }
 
     /// Why it cannot run here (a missing peer), or nil.
@@ -53,7 +60,7 @@ struct BluetoothSyncRun {
         let devices = Self.delays.map { #"{"address": "\#($0.address)", "name": "\#($0.name)", "paired": true, "trusted": true, "delay": \#(Int($0.milliseconds * 10))}"# }
         let bluez = try FakeBlueZ(config: #"{"adapters": [{"name": "hci0", "op_ms": 100}], "devices": [\#(devices.joined(separator: ", "))]}"#)
         defer { bluez.stop() }
-        let pulse = try PrivatePulseServer(sinks: Self.delays.map { Self.sink($0.address) } + ["reference"])
+        let pulse = try PrivatePulseServer(sinks: Self.delays.map { Self.sink($0.address) } + ["reference", "bt_snapclient"])
         defer { pulse.stop() }
         let configuration = ServerConfiguration(
             sources: [try SourceURI(parsing: "tone://?name=music&kind=music")], bufferMs: 1000, bindAddress: "127.0.0.1", streamPort: 0, controlPort: 0, httpPort: 0)
@@ -68,11 +75,17 @@ struct BluetoothSyncRun {
             let reference = try ChildProcess(executable, [
                 "speaker", "--server", "127.0.0.1:\(ports.stream)", "--id", "reference", "--output", "pulse:reference", "--log-level", "notice",
             ], environment: environment)
-            defer { host.stop(); reference.stop() }
+            let peer = try snapclient.map { path in
+                try ChildProcess(path, [
+                    "-h", "127.0.0.1", "-p", "\(ports.stream)", "--hostID", "snapclient", "--player", "pulse", "-s", "bt_snapclient",
+                    "--latency", "\(Int(Self.delays[0].milliseconds))", "--logsink", "stderr", "--logfilter", "*:error",
+                ], environment: environment)
+            }
+            defer { host.stop(); reference.stop(); peer?.stop() }
             // Everything in one group, once the Bluetooth speakers have connected by themselves
             // (paired and trusted: the host reconnects them).
             try await ControlConnection.with(host: "127.0.0.1", port: ports.control, token: nil) { connection in
-                let wanted: Set<String> = Set(["host", "reference"] + Self.delays.map(\.address))
+                let wanted: Set<String> = Set(["host", "reference"] + Self.delays.map(\.address) + (peer == nil ? [] : ["snapclient"]))
                 for _ in 0..<200 {
                     let status = try await connection.call("Server.GetStatus")
                     let connected = (status["server"]?["groups"]?.arrayValue ?? []).flatMap { $0["clients"]?.arrayValue ?? [] }
@@ -82,7 +95,7 @@ struct BluetoothSyncRun {
                 }
                 _ = try await connection.call("Server.SetPartyMode", ["on": true])
             }
-            let recorders = try (Self.delays.map { Self.sink($0.address) } + ["reference"]).map { sink in
+            let recorders = try (Self.delays.map { Self.sink($0.address) } + ["reference", "bt_snapclient"]).map { sink in
                 try ChildProcess(which("parec")!, [
                     "--server=\(pulse.address)", "--device=\(sink).monitor", "--raw", "--format=s16le", "--rate=48000", "--channels=2", "--latency-msec=10",
                 ])
@@ -96,6 +109,7 @@ struct BluetoothSyncRun {
             recorders.forEach { $0.stop() }
             host.stop()
             reference.stop()
+            peer?.stop()
 
             func capture(_ name: String, _ process: ChildProcess, leadMilliseconds: Double) -> PlayerCapture {
                 PlayerCapture(name: name, reads: process.reads.map { CaptureRead(arrival: $0.arrival, bytes: $0.bytes) }, leadNanoseconds: Int64(leadMilliseconds * 1e6))
@@ -123,7 +137,20 @@ struct BluetoothSyncRun {
             }
             let recordPath = SyncAnalysis.analyze(
                 [capture("pipe (host)", host, leadMilliseconds: 5), referenceCapture], startedAt: startedAt, settleAfter: settle, options: options)
-            return Result(compensation: compensation, afterChange: afterChange, recordPath: recordPath)
+            var result = Result(compensation: compensation, afterChange: afterChange, recordPath: recordPath)
+            if peer != nil {
+                let first = Self.delays[0].milliseconds
+                var pair = [capture("snapclient (\(Int(first)) ms, --latency \(Int(first)))", recorders[3], leadMilliseconds: first), referenceCapture]
+                if delayChange != nil { pair = pair.map { Self.truncated($0, before: changeAt) } }
+                result.snapclient = SyncAnalysis.analyze(pair, startedAt: startedAt, settleAfter: settle, options: options)
+                if let change = delayChange {
+                    let after = startedAt + Int64((change.atSeconds + 1) * 1e9)
+                    result.snapclientAfterChange = SyncAnalysis.analyze(
+                        [capture("snapclient (\(Int(change.milliseconds)) ms, --latency \(Int(first)))", recorders[3], leadMilliseconds: change.milliseconds), referenceCapture],
+                        startedAt: startedAt, settleAfter: after, options: options)
+                }
+            }
+            return result
         }
     }
 

@@ -42,11 +42,17 @@ struct SyncBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("speaker-logs"), help: "Directory to save each Tutti speaker's debug log in (with its clock estimates, for diagnosis).")
     var speakerLogs: String?
 
+    @Flag(name: .long, help: "Instead: Bluetooth speakers (null sinks, 180 and 250 ms of reported delay, one moving by 15 ms) beside a wired one and a snapclient.")
+    var bluetooth = false
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard (2...8).contains(speakers) else { throw ValidationError("--speakers must be 2...8") }
         guard seconds >= settleSeconds + 5 else { throw ValidationError("--seconds must exceed --settle-s by at least 5") }
+        if bluetooth, seconds < settleSeconds + 5 + 31 + 10 {
+            throw ValidationError("--bluetooth needs --seconds ≥ --settle-s + 46 (the delay change comes 5 s after settling and takes 30 s to slew)")
+        }
     }
 
     struct GroupResult {
@@ -74,6 +80,7 @@ struct SyncBenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.makeLogger(label: "tutti.bench", fallback: .error)
+        if bluetooth { return try await bluetoothRun(logger: logger) }
         let wanted = Set(groups.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         say("tutti bench sync: \(speakers) speakers per group, clocks within ±\(Int(driftPPM)) ppm, network \(jitter), \(Int(seconds)) s per group (first \(Int(settleSeconds)) s settle)")
         var results: [GroupResult] = []
