@@ -152,6 +152,7 @@ function render() {
   renderStreams();
   renderRoutines();
   renderUnavailable('bluetooth', state.features.bluetooth, 'Bluetooth (scan, pair, connect, forget)');
+  renderBluetooth();
   renderUnavailable('calibration', state.features.calibration, 'Calibration with a microphone');
   renderHosts();
   if (focusKey) {
@@ -478,6 +479,64 @@ function renderUnavailable(id, available, what) {
   $(id).replaceChildren(h('p', { class: 'muted' }, `${what}: not available on this server.`));
 }
 
+// Bluetooth speakers of the speaker hosts started with --bluetooth (Bluetooth.*).
+async function loadBluetooth(method = 'Bluetooth.GetStatus', params = {}) {
+  if (!state.features.bluetooth) return;
+  state.bluetoothBusy = method === 'Bluetooth.GetStatus' ? state.bluetoothBusy : method;
+  scheduleRender();
+  try {
+    const result = await connection.call(method, params);
+    if (method !== 'Bluetooth.GetStatus') {
+      state.bluetooth = await connection.call('Bluetooth.GetStatus');
+      if (method === 'Bluetooth.Scan') state.bluetooth.devices = result.devices;
+    } else {
+      state.bluetooth = result;
+    }
+    state.bluetoothError = null;
+  } catch (error) {
+    if (method === 'Bluetooth.GetStatus') state.bluetoothError = error.message;
+    else toast(error.message);
+  }
+  state.bluetoothBusy = null;
+  await refresh(false);
+}
+
+function renderBluetooth() {
+  if (!state.features.bluetooth) return;
+  const box = $('bluetooth');
+  const busy = state.bluetoothBusy;
+  const scan = h('button', { type: 'button', disabled: Boolean(busy), onclick: () => loadBluetooth('Bluetooth.Scan', { seconds: 8 }) },
+    busy === 'Bluetooth.Scan' ? 'Scanning…' : 'Scan for speakers');
+  if (state.bluetoothError) {
+    box.replaceChildren(h('p', { class: 'muted' }, state.bluetoothError), scan);
+    return;
+  }
+  const status = state.bluetooth || { adapters: [], devices: [] };
+  const adapters = (status.adapters || []).map((adapter) =>
+    h('li', {}, `${adapter.hostName || adapter.host}: ${adapter.name} ${adapter.powered ? 'on' : 'off'}, ${adapter.connected.length} of ${adapter.limit} speakers`));
+  const rows = (status.devices || []).map((device) => {
+    const target = { device: device.address, host: device.host };
+    const action = (label, method) => h('button', { type: 'button', disabled: Boolean(busy), onclick: () => loadBluetooth(method, target) }, label);
+    const actions = device.connected ? [action('Disconnect', 'Bluetooth.Disconnect')]
+      : device.paired ? [action('Connect', 'Bluetooth.Connect')] : [action('Pair', 'Bluetooth.Pair')];
+    if (device.paired) actions.push(action('Forget', 'Bluetooth.Forget'));
+    return h('tr', {},
+      h('td', {}, device.name),
+      h('td', {}, device.connected ? 'connected' : device.paired ? 'paired' : 'seen'),
+      h('td', {}, device.codec || '—'),
+      h('td', {}, device.reportedDelayMs != null ? `${device.reportedDelayMs.toFixed(1)} ms` : '—'),
+      h('td', {}, device.hostName || device.host || '—'),
+      h('td', {}, ...actions));
+  });
+  const failures = (status.failures || []).map((failure) =>
+    h('p', { class: 'muted' }, `${failure.hostName}: ${(failure.error.data && failure.error.data.message) || failure.error.message}`));
+  box.replaceChildren(
+    h('ul', {}, ...adapters),
+    rows.length ? h('table', {}, h('thead', {}, h('tr', {}, ...['Speaker', 'State', 'Codec', 'Reported delay', 'Host', ''].map((t) => h('th', {}, t)))), h('tbody', {}, ...rows))
+      : h('p', { class: 'muted' }, 'No Bluetooth speakers yet: put one in pairing mode and scan.'),
+    ...failures, scan);
+}
+
 function renderHosts() {
   const rows = clients().map((client) => {
     const capabilities = client.capabilities || [];
@@ -588,6 +647,7 @@ async function load() {
   state.features.routines = routines.available;
   state.routines = routines.result ? routines.result.routines : [];
   state.features.bluetooth = (await probe('Bluetooth.GetStatus')).available;
+  await loadBluetooth();
   state.features.calibration = (await probe('Calibration.GetStatus')).available;
   for (const client of clients()) recordSync(client.id, client.sync);
   render();

@@ -3,7 +3,7 @@
 
 export class RPCError extends Error {
   constructor(error) {
-    const detail = typeof error.data === 'string' ? error.data : (error.data && error.data.detail) || '';
+    const detail = typeof error.data === 'string' ? error.data : (error.data && (error.data.detail || error.data.message)) || '';
     super(detail ? `${error.message}: ${detail}` : error.message);
     this.code = error.code;
     this.data = error.data;

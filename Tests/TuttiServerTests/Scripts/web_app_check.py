@@ -87,6 +87,11 @@ try:
             fail(f"speaker {name(client)} is not shown: {shown!r}")
     print(f"shows {len(server['groups'])} groups and {len(clients(server))} speakers", flush=True)
 
+    # Bluetooth: no speaker host with Bluetooth here, and the section says what would help.
+    wait_for("the Bluetooth section to say why it is empty",
+             lambda: "tutti speaker --bluetooth" in driver.find_element(By.ID, "bluetooth").text)
+    print("the Bluetooth section names the missing host", flush=True)
+
     # A volume, with the keyboard on the speaker's slider.
     before = next(c for c in clients(status()) if c["id"] == "kitchen")["config"]["volume"]["percent"]
     for _ in range(10):
