@@ -46,6 +46,8 @@ public actor BluetoothManager {
     /// Speakers the user disconnected: not reconnected until asked to connect again.
     private var heldOff: Set<String> = []
     private var backoff: [String: (next: ContinuousClock.Instant, wait: Duration)] = [:]
+    /// Why each paired speaker that is not connected is not: its last attempt's failure.
+    private var failures: [String: BluetoothError] = [:]
     private var tasks: [Task<Void, Never>] = []
     private var listeners: [UUID: AsyncStream<Event>.Continuation] = [:]
 
@@ -124,6 +126,13 @@ public actor BluetoothManager {
 
     public var adapters: [BluetoothAdapter] { objects.adapters(limits: limit(of:)) }
     public var devices: [BluetoothDevice] { objects.devices }
+
+    /// Why a paired speaker is not connected: disconnected on request, or its last attempt's
+    /// failure (out of range, adapter limit…); nil when nothing is known (or it is connected).
+    public func whyNotConnected(_ address: String) -> BluetoothError? {
+        if heldOff.contains(address) { return .notPossible("disconnected on request (tutti ctl bt connect to play it again)") }
+        return failures[address]
+    }
 
     private func limit(of adapter: String) -> Int { configuration.limits[adapter] ?? configuration.defaultLimit }
 
@@ -212,12 +221,19 @@ public actor BluetoothManager {
         heldOff.remove(found.address)
         guard !found.connected else { return found }
         guard found.paired else { throw .notPossible("\(found.name) is not paired: pair it first") }
-        try await onAdapter(found.adapter, "connect \(found.name)") { () async throws(BluetoothError) in
-            try await self.checkLimit(found)
-            try await self.callDevice(path, found, "Connect", timeout: self.configuration.connectTimeout)
+        do {
+            try await onAdapter(found.adapter, "connect \(found.name)") { () async throws(BluetoothError) in
+                try await self.checkLimit(found)
+                try await self.callDevice(path, found, "Connect", timeout: self.configuration.connectTimeout)
+            }
+        } catch {
+            failures[found.address] = error
+            for listener in listeners.values { listener.yield(.changed) }
+            throw error
         }
         objects.set(path, "org.bluez.Device1", "Connected", .boolean(true))
         backoff[found.address] = nil
+        failures[found.address] = nil
         logger.info("bluetooth: connected", metadata: ["speaker": "\(found.name)", "address": "\(found.address)"])
         return try device(found.address).device
     }
@@ -346,6 +362,10 @@ public actor BluetoothManager {
                 logger.info("bluetooth: reconnected", metadata: ["speaker": "\(device.name)"])
             } catch {
                 logger.debug("bluetooth: reconnect failed", metadata: ["speaker": "\(device.name)", "error": "\(error)"])
+                if failures[device.address] != error {
+                    failures[device.address] = error
+                    for listener in listeners.values { listener.yield(.changed) }
+                }
             }
         }
     }

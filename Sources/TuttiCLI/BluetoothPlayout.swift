@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import TuttiAudio
 import TuttiBluetooth
+import TuttiControl
 import TuttiOutputs
 import TuttiSpeaker
 import TuttiTiming
@@ -39,18 +40,68 @@ actor BluetoothPlayout {
     private var running: [String: Running] = [:]
     /// Speakers that could not be played, and why (logged once each).
     private var refused: [String: String] = [:]
+    /// Where the host's list of speakers that do not play goes (its own speaker's connection).
+    private var publish: @Sendable (JSON) -> Void = { _ in }
+    private var published: JSON?
 
     init(settings: Settings, logger: Logger) {
         self.settings = settings
         self.logger = logger
     }
 
-    /// Follows the manager's speakers until the task is cancelled.
+    /// Sends the host's `Host.Exclusions` through this speaker (the host's own).
+    func report(through host: TuttiSpeaker) {
+        publish = { params in host.publishHostNotice(method: "Host.Exclusions", params: params) }
+        if let published { publish(published) }
+    }
+
+    /// Follows the manager's speakers until the task is cancelled: on each change, and every
+    /// 2 s (a playout's buffer arrives with its first settings).
     func follow(_ manager: BluetoothManager) async {
-        await reconcile(manager.devices)
-        for await _ in await manager.events() {
-            await reconcile(manager.devices)
+        let ticker = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(2))
+                await self?.reconcile(manager)
+            }
         }
+        defer { ticker.cancel() }
+        await reconcile(manager)
+        for await _ in await manager.events() {
+            await reconcile(manager)
+        }
+    }
+
+    func reconcile(_ manager: BluetoothManager) async {
+        await reconcile(manager.devices)
+        await reportExclusions(manager)
+    }
+
+    /// Every paired speaker of this host that does not play, and why, to the server — so that
+    /// none is left out silently. Sent when the list changes (and again on each reconnection).
+    private func reportExclusions(_ manager: BluetoothManager) async {
+        var items: [JSON] = []
+        for device in await manager.devices where device.isSpeaker && device.paired {
+            func item(_ code: String, _ message: String) {
+                items.append(["id": .string(device.address), "name": .string(device.name), "code": .string(code), "message": .string(message)])
+            }
+            if !device.connected {
+                let why = await manager.whyNotConnected(device.address)
+                switch why {
+                case .notPossible(let message)?: item("disconnected", message)
+                case let error?: item(error.code, error.description)
+                case nil: item("disconnected", "not connected to its host (it keeps trying)")
+                }
+            } else if let why = refused[device.address] {
+                item("no-sink", why)
+            } else if let playout = running[device.address], playout.speaker.bufferMs > 0, playout.extraMs + 50 > playout.speaker.bufferMs {
+                let needed = (playout.extraMs + 250) / 100 * 100
+                item("delay-too-large", "its delay (\(playout.extraMs) ms) is more than the group's \(playout.speaker.bufferMs) ms buffer allows: a buffer of \(needed) ms would work (buffer_ms in the server's configuration)")
+            }
+        }
+        let params: JSON = ["speakers": .array(items)]
+        guard params != published else { return }
+        published = params
+        publish(params)
     }
 
     /// Starts a playout for each connected speaker that has none, stops those whose speaker

@@ -101,6 +101,7 @@ struct SpeakerCommand: AsyncParsableCommand {
             playout = speakers
         }
         let speaker = TuttiSpeaker(configuration: speakerConfiguration(), hostService: hostService, logger: logger)
+        await playout?.report(through: speaker)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: speaker, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -7,6 +7,10 @@ public enum Command: Sendable, Equatable {
     /// The speaker changed its own volume or mute (Snapcast's ClientInfo).
     case speakerReported(id: String, volume: Int, muted: Bool)
     case speakerSyncStatus(id: String, SyncStatus)
+    /// A speaker host's full list of its speakers that do not play, and why: each is marked
+    /// (one the server never saw is added, disconnected, so it is not silently missing), and
+    /// what the host reported before and no longer does is cleared.
+    case hostReportedExclusions(host: String, [ExcludedSpeaker])
 
     // What users ask for.
     case setVolume(speaker: String, percent: Int?, muted: Bool?)

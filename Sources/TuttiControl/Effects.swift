@@ -46,6 +46,8 @@ public enum ControlEvent: Sendable, Equatable, Hashable {
     case speakerNameChanged(String)
     case speakerChannelChanged(String)
     case speakerSyncChanged(String)
+    /// Its host reported it left out of playing, or no longer.
+    case speakerExclusionChanged(String)
     case groupMuteChanged(String)
     case groupStreamChanged(String)
     case groupNameChanged(String)
@@ -70,6 +72,7 @@ public enum ControlEvent: Sendable, Equatable, Hashable {
             if before.name != speaker.name { events.append(.speakerNameChanged(speaker.id)) }
             if before.channel != speaker.channel { events.append(.speakerChannelChanged(speaker.id)) }
             if before.sync != speaker.sync, speaker.sync != nil { events.append(.speakerSyncChanged(speaker.id)) }
+            if before.exclusion != speaker.exclusion { events.append(.speakerExclusionChanged(speaker.id)) }
         }
         for group in new.groups {
             guard let before = oldGroups[group.id] else { continue }

@@ -113,6 +113,7 @@ extension SystemModel {
                 var stored = speaker
                 stored.connected = false
                 stored.sync = nil
+                stored.exclusion = nil
                 stored.host.ip = ""
                 return stored
             },

@@ -32,6 +32,8 @@ extension SystemModel {
             try setVolume(id, percent: max(0, min(100, volume)), muted: muted)
         case .speakerSyncStatus(let id, let status):
             speakers[try speakerIndex(id)].sync = status
+        case .hostReportedExclusions(let host, let excluded):
+            reportExclusions(host: host, excluded, newID: newID)
         case .setVolume(let id, let percent, let muted):
             if let percent, !(0...100).contains(percent) { throw .invalidValue("volume \(percent) is outside 0...100") }
             try setVolume(id, percent: percent, muted: muted)
@@ -110,6 +112,21 @@ extension SystemModel {
             groups[index].speakerIDs.append(hello.id)
         } else {
             groups.append(SpeakerGroup(id: newID(), streamID: defaultStreamID, speakerIDs: [hello.id]))
+        }
+    }
+
+    private mutating func reportExclusions(host: String, _ excluded: [ExcludedSpeaker], newID: () -> String) {
+        for index in speakers.indices where speakers[index].exclusion?.host == host && !excluded.contains(where: { $0.id == speakers[index].id }) {
+            speakers[index].exclusion = nil
+        }
+        for item in excluded where !item.id.isEmpty {
+            let exclusion = Exclusion(code: item.code, message: item.message, host: host)
+            if let index = speakers.firstIndex(where: { $0.id == item.id }) {
+                speakers[index].exclusion = exclusion
+            } else {
+                speakers.append(Speaker(id: item.id, host: HostInfo(name: item.name), software: SoftwareInfo(name: "Bluetooth"), exclusion: exclusion))
+                groups.append(SpeakerGroup(id: newID(), streamID: defaultStreamID, speakerIDs: [item.id]))
+            }
         }
     }
 

@@ -129,6 +129,21 @@ public struct SystemModel: Sendable, Equatable {
     }
 
     /// Takes speakers out of whatever groups they are in; groups left empty disappear.
+    /// Whether a speaker plays its group's stream and, if not, why — its host's report first
+    /// (the most specific reason), then what the model itself knows.
+    public func playState(of speaker: Speaker) -> PlayState {
+        if let exclusion = speaker.exclusion { return PlayState(state: .excluded, code: exclusion.code, reason: exclusion.message) }
+        guard speaker.connected else { return PlayState(state: .offline, code: "disconnected", reason: "not connected to the server") }
+        let group = group(of: speaker.id)
+        if group?.muted == true { return PlayState(state: .muted, code: "group-muted", reason: "its group is muted") }
+        if speaker.muted { return PlayState(state: .muted, code: "muted", reason: "muted") }
+        if let group, let stream = stream(group.streamID), stream.status != .playing {
+            return PlayState(state: .silent, code: "stream-idle", reason: "stream \(stream.id) has no audio")
+        }
+        if speaker.volume == 0 { return PlayState(state: .silent, code: "volume-zero", reason: "volume 0") }
+        return PlayState(state: .playing, code: "playing", reason: "plays \(group?.streamID ?? defaultStreamID)")
+    }
+
     mutating func detach(_ ids: [String]) {
         for index in groups.indices { groups[index].speakerIDs.removeAll { ids.contains($0) } }
         groups.removeAll { $0.speakerIDs.isEmpty }

@@ -104,8 +104,24 @@ extension ControlPlane {
         hostCalls.removeValue(forKey: id)?.answer.resume(returning: result)
     }
 
-    /// A host's response: matched to its request by ID; anything else is logged and dropped.
+    /// A host's response, matched to its request by ID; or its notification: `Host.Exclusions`
+    /// `{"speakers": [{"id", "name", "code", "message"}]}`, the full list of its speakers that do
+    /// not play and why. Anything else is logged and dropped.
     func hostAnswered(_ speakerID: String, _ text: String) {
+        if let message = try? JSON(parsing: text), message["id"] == nil, message["method"]?.stringValue == "Host.Exclusions" {
+            let excluded = (message["params"]?["speakers"]?.arrayValue ?? []).compactMap { item -> ExcludedSpeaker? in
+                guard let id = item["id"]?.stringValue, !id.isEmpty, id != speakerID else { return nil }
+                return ExcludedSpeaker(
+                    id: id, name: String((item["name"]?.stringValue ?? id).prefix(200)), code: String((item["code"]?.stringValue ?? "excluded").prefix(64)),
+                    message: String((item["message"]?.stringValue ?? "").prefix(500)))
+            }
+            do {
+                try apply(.hostReportedExclusions(host: speakerID, Array(excluded.prefix(64))), origin: nil, refuseUnstored: false)
+            } catch {
+                logger.error("speaker host '\(speakerID)': its exclusions: \(error)")
+            }
+            return
+        }
         guard let response = try? JSON(parsing: text), let id = response["id"]?.intValue, hostCalls[id]?.speaker == speakerID else {
             logger.warning("speaker '\(speakerID)' sent a host response that answers nothing: \(text.prefix(200))")
             return
@@ -121,6 +137,10 @@ extension ControlPlane {
 
     /// A speaker disconnected: its unanswered requests fail now rather than at their timeout.
     func hostGone(_ speakerID: String) {
+        // What it reported it can no longer vouch for: its speakers show as offline.
+        if model.speakers.contains(where: { $0.exclusion?.host == speakerID }) {
+            _ = try? apply(.hostReportedExclusions(host: speakerID, []), origin: nil, refuseUnstored: false)
+        }
         for (id, call) in hostCalls where call.speaker == speakerID {
             finishHostCall(id, .failure(.internalError("speaker '\(speakerID)' disconnected before answering")))
         }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import TuttiControl
 
 /// What a speaker host answers besides playing: JSON-RPC requests the server relays to it over
@@ -9,6 +10,41 @@ public protocol HostService: Sendable {
     var capabilities: [String] { get }
     /// Answers one request (on any task; it may take as long as a Bluetooth pairing does).
     func handle(_ request: JSONRPC.Request) async -> Result<JSON, RPCError>
+}
+
+/// What a host tells the server unasked (JSON-RPC notifications in HostCall frames): the latest
+/// of each, kept so that it is sent again on every new connection to a Tutti server. Nothing
+/// is sent to a server that is not Tutti's (it never asks for status reports).
+final class HostNotices: Sendable {
+    private struct State {
+        var latest: [String: String] = [:]  // method → JSON text
+        var session: SpeakerSession?
+    }
+    private let state = NIOLockedValueBox(State())
+
+    /// Sends `json` (a notification for `method`) now if connected to a Tutti server, and on
+    /// every later connection until replaced.
+    func publish(method: String, _ json: String) {
+        let session = state.withLockedValue { state in
+            state.latest[method] = json
+            return state.session
+        }
+        session?.sendHostNotice(json)
+    }
+
+    /// A session learned that its server is Tutti's: it gets everything published so far.
+    func attach(_ session: SpeakerSession) -> [String] {
+        state.withLockedValue { state in
+            state.session = session
+            return state.latest.keys.sorted().compactMap { state.latest[$0] }
+        }
+    }
+
+    func detach(_ session: SpeakerSession) {
+        state.withLockedValue { state in
+            if state.session === session { state.session = nil }
+        }
+    }
 }
 
 enum HostCalls {

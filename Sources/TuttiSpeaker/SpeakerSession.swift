@@ -26,6 +26,8 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
     private let status: SpeakerStatus
     private let shared: SharedClockEstimate
     private let hostService: (any HostService)?
+    private let notices: HostNotices?
+    private var loop: (any EventLoop)?
     private var schedule = TimeSyncSchedule()
     private var decoder: (any AudioDecoder)?
     private var context: ChannelHandlerContext?
@@ -37,8 +39,10 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
 
     init(
         configuration: SpeakerConfiguration, mailbox: PlayoutMailbox, clock: any TimeSource, arrival: ArrivalTime,
-        estimate: SharedClockEstimate, status: SpeakerStatus, hostService: (any HostService)? = nil, logger: Logger
+        estimate: SharedClockEstimate, status: SpeakerStatus, hostService: (any HostService)? = nil, notices: HostNotices? = nil,
+        logger: Logger
     ) {
+        self.notices = notices
         self.hostService = hostService
         self.configuration = configuration
         self.shared = estimate
@@ -51,6 +55,7 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
 
     func channelActive(context: ChannelHandlerContext) {
         self.context = context
+        self.loop = context.eventLoop
         if shared.estimator.isLocked, let mapping = shared.estimator.mapping {
             // Same server address: most likely the same clock (a restarted server, a dropped
             // link). Keep playing by the estimate; if the clock did change, the first
@@ -65,6 +70,7 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        notices?.detach(self)
         pollTask?.cancel()
         statusTask?.cancel()
         self.context = nil
@@ -91,6 +97,10 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
                 logger.info("settings: buffer \(settings.bufferMs) ms, latency \(settings.latency) ms, volume \(settings.volume), muted \(settings.muted), channel \(settings.channel ?? "stereo")")
             }
             mailbox.post(serverSettings: playback)
+            if settings.statusIntervalMs != nil, statusInterval == nil, let notices {
+                // Only a Tutti server asks for status reports: it takes the host's notices too.
+                for notice in notices.attach(self) { writeHostCall(notice) }
+            }
             scheduleStatusReports(every: settings.statusIntervalMs)
         case .codecHeader(let header):
             codecHeader(header)
@@ -127,10 +137,17 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
         let loop = context.eventLoop
         Task {
             guard let response = await HostCalls.answer(call.json, with: service) else { return }
-            loop.execute { [self] in
-                self.context?.writeAndFlush(wrapOutboundOut(SnapFrame(message: .hostCall(HostCall(json: response)))), promise: nil)
-            }
+            loop.execute { [self] in writeHostCall(response) }
         }
+    }
+
+    /// Sends a host notice (from any thread) on this connection's loop.
+    func sendHostNotice(_ json: String) {
+        loop?.execute { [self] in writeHostCall(json) }
+    }
+
+    private func writeHostCall(_ json: String) {
+        context?.writeAndFlush(wrapOutboundOut(SnapFrame(message: .hostCall(HostCall(json: json)))), promise: nil)
     }
 
     /// The channel a ServerSettings names; nil (play as is) for stereo or none.

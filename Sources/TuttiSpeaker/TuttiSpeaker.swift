@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import TuttiTiming
+import TuttiControl
 import TuttiWire
 
 /// `tutti speaker` as a ServiceLifecycle service: keeps a connection to the server (any
@@ -21,6 +22,7 @@ public final class TuttiSpeaker: Service, Sendable {
     private let mailbox = PlayoutMailbox()
     private let current = NIOLockedChannel()
     private let stopped = NIOLockedValueBox(false)
+    private let notices = HostNotices()
 
     /// - Parameter hostService: what this host answers the server besides playing (its
     ///   Bluetooth speakers); nil for a plain speaker.
@@ -38,6 +40,17 @@ public final class TuttiSpeaker: Service, Sendable {
     public func setExtraLatency(milliseconds: Int) {
         mailbox.extraLatencyMs = milliseconds
     }
+
+    /// Tells the server something about this host unasked (a JSON-RPC notification, e.g.
+    /// `Host.Exclusions`): now, if connected to a Tutti server, and again on every reconnection
+    /// until replaced by the next of the same `method`.
+    public func publishHostNotice(method: String, params: JSON) {
+        let notice: JSON = ["jsonrpc": "2.0", "method": .string(method), "params": params]
+        notices.publish(method: method, notice.text)
+    }
+
+    /// The buffer the server asked for (ms); 0 until its first settings arrive.
+    public var bufferMs: Int { mailbox.settings.bufferMs }
 
     /// Ends `run()`: closes the connection and the output (a Bluetooth speaker that went away).
     public func stop() {
@@ -100,6 +113,7 @@ public final class TuttiSpeaker: Service, Sendable {
         let clock = self.clock
         let logger = self.logger
         let hostService = self.hostService
+        let notices = self.notices
         return try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(3))
@@ -112,7 +126,7 @@ public final class TuttiSpeaker: Service, Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         SpeakerSession(
                             configuration: configuration, mailbox: mailbox, clock: clock, arrival: arrival, estimate: estimate,
-                            status: status, hostService: hostService, logger: logger))
+                            status: status, hostService: hostService, notices: notices, logger: logger))
                 }
             }
             .connect(host: configuration.host, port: configuration.port)

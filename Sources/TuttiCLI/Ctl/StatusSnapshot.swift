@@ -14,6 +14,8 @@ struct StatusSnapshot {
         var channel: String
         var software: String
         var sync: JSON?
+        /// The server's `playing` object: `{state, code, reason}` (nil from an older server).
+        var playing: JSON? = nil
         var displayName: String { !name.isEmpty ? name : !hostName.isEmpty ? hostName : id }
     }
 
@@ -59,7 +61,7 @@ struct StatusSnapshot {
                         muted: client["config"]?["volume"]?["muted"]?.boolValue ?? false,
                         latency: client["config"]?["latency"]?.intValue ?? 0, channel: client["config"]?["channel"]?.stringValue ?? "stereo",
                         software: [client["snapclient"]?["name"]?.stringValue, client["snapclient"]?["version"]?.stringValue].compactMap { $0 }.joined(separator: " "),
-                        sync: client["sync"] == .null ? nil : client["sync"])
+                        sync: client["sync"] == .null ? nil : client["sync"], playing: client["playing"])
                 })
         }
         streams = (server["streams"]?.arrayValue ?? []).map { stream in

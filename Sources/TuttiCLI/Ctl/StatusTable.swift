@@ -16,10 +16,14 @@ enum StatusTable {
             var rows = [["SPEAKER", "ID", "VOL", "LATENCY", "CHANNEL", "STATE", "SYNC"]]
             for client in group.clients {
                 let pair = status.pairs.first { $0.left == client.id || $0.right == client.id }
+                // The server says whether it plays and why not (a Bluetooth speaker out of range…).
                 let state =
-                    !client.connected ? "offline"
-                    : client.muted || group.muted ? "muted"
-                    : stream?.status == "playing" ? "playing" : "idle (no audio)"
+                    client.playing.flatMap { playing in
+                        playing["state"]?.stringValue.map { $0 == "playing" ? $0 : "\($0): \(playing["reason"]?.stringValue ?? "")" }
+                    }
+                    ?? (!client.connected ? "offline"
+                        : client.muted || group.muted ? "muted"
+                        : stream?.status == "playing" ? "playing" : "idle (no audio)")
                 rows.append([
                     client.displayName + (pair.map { " (\($0.name))" } ?? ""), client.id, client.muted ? "\(client.volume) (m)" : "\(client.volume)",
                     "\(client.latency) ms", client.channel, state, sync(client),

@@ -221,6 +221,10 @@ public struct ControlAPI: Sendable {
             case .speakerSyncChanged(let id):
                 guard let sync = model.speaker(id)?.sync else { continue }
                 notes.append(Notification(method: "Client.OnSyncStatus", params: ["id": .string(id), "sync": SnapcastJSON.sync(sync)], audience: .syncSubscribers))
+            case .speakerExclusionChanged(let id):
+                guard let speaker = model.speaker(id) else { continue }
+                notes.append(Notification(
+                    method: "Client.OnPlayingChanged", params: ["id": .string(id), "playing": SnapcastJSON.playing(speaker, in: model)], audience: .tutti))
             case .groupMuteChanged(let id):
                 guard let group = model.group(id) else { continue }
                 notes.append(Notification(method: "Group.OnMute", params: ["id": .string(id), "mute": .bool(group.muted)]))

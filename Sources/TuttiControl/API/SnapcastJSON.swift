@@ -2,7 +2,7 @@ import Foundation
 
 /// The objects of Snapcast's control API (0.26 shapes, keys as its server writes them), made
 /// from the model, with Tutti's additions in extra keys that Snapcast's clients ignore:
-/// a client's `config.channel`, `capabilities`, `sync` and `pair`; the server's `pairs` and `party`.
+/// a client's `config.channel`, `capabilities`, `sync`, `pair` and `playing`; the server's `pairs` and `party`.
 public enum SnapcastJSON {
     public static func client(_ speaker: Speaker, in model: SystemModel) -> JSON {
         [
@@ -24,7 +24,14 @@ public enum SnapcastJSON {
             "capabilities": .array(speaker.capabilities.map(JSON.string)),
             "sync": speaker.sync.map(sync) ?? .null,
             "pair": model.pair(of: speaker.id).map { .string($0.id) } ?? .null,
+            "playing": playing(speaker, in: model),
         ]
+    }
+
+    /// `{"state", "code", "reason"}`: whether the speaker plays, and if not, why.
+    public static func playing(_ speaker: Speaker, in model: SystemModel) -> JSON {
+        let state = model.playState(of: speaker)
+        return ["state": .string(state.state.rawValue), "code": .string(state.code), "reason": .string(state.reason)]
     }
 
     public static func host(_ host: HostInfo) -> JSON {

@@ -25,12 +25,16 @@ public struct Speaker: Sendable, Equatable, Codable {
     public var capabilities: [String]
     /// The speaker's latest report of its own sync, if it sends reports. Not stored.
     public var sync: SyncStatus?
+    /// Why this speaker is left out of playing, as its host says (a Bluetooth speaker out of
+    /// range, beyond its adapter's limit, with no sink…); nil when it is not. Not stored.
+    public var exclusion: Exclusion?
 
     public init(
         id: String, name: String = "", host: HostInfo = HostInfo(), software: SoftwareInfo = SoftwareInfo(), instance: Int = 1,
         connected: Bool = false, lastSeen: WallTime = WallTime(), volume: Int = 100, muted: Bool = false, latencyMs: Int = 0,
-        channel: AudioChannel = .stereo, capabilities: [String] = [], sync: SyncStatus? = nil
+        channel: AudioChannel = .stereo, capabilities: [String] = [], sync: SyncStatus? = nil, exclusion: Exclusion? = nil
     ) {
+        self.exclusion = exclusion
         self.id = id
         self.name = name
         self.host = host
@@ -112,6 +116,48 @@ public struct WallTime: Sendable, Equatable, Codable, Comparable {
     }
 
     public static func < (a: WallTime, b: WallTime) -> Bool { (a.sec, a.usec) < (b.sec, b.usec) }
+}
+
+/// Why a speaker does not play, as the speaker host it belongs to reports it.
+public struct Exclusion: Sendable, Equatable, Codable {
+    /// Short and stable: "out-of-range", "adapter-limit", "no-sink", "delay-too-large", "disconnected", …
+    public var code: String
+    /// For people: what is wrong and what would help.
+    public var message: String
+    /// The speaker host that reported it (its speaker ID).
+    public var host: String
+
+    public init(code: String, message: String, host: String) {
+        self.code = code
+        self.message = message
+        self.host = host
+    }
+}
+
+/// Whether a speaker plays, and if not, why (``SystemModel/playState(of:)``).
+public struct PlayState: Sendable, Equatable {
+    public enum State: String, Sendable {
+        case playing, muted, silent, offline, excluded
+    }
+
+    public var state: State
+    public var code: String
+    public var reason: String
+}
+
+/// A speaker host's report of one of its speakers that does not play, and why.
+public struct ExcludedSpeaker: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var code: String
+    public var message: String
+
+    public init(id: String, name: String, code: String, message: String) {
+        self.id = id
+        self.name = name
+        self.code = code
+        self.message = message
+    }
 }
 
 /// A speaker's own report of how well it plays in sync (Tutti speakers send one about once a
