@@ -48,7 +48,8 @@ let package = Package(
         .target(name: "TuttiStore", dependencies: ["TuttiControl", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "TuttiSources",
-            dependencies: ["TuttiAudio", "TuttiTiming", .product(name: "Logging", package: "swift-log")]
+            // TuttiOutputs for its PulseAudio client library (line-in records through it).
+            dependencies: ["TuttiAudio", "TuttiTiming", "TuttiOutputs", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "TuttiOutputs",

@@ -18,7 +18,7 @@ public final class PrivatePulseServer: @unchecked Sendable {
             "--daemonize=no", "--exit-idle-time=-1", "-n", "--use-pid-file=no", "--disable-shm=yes",
             "--log-target=stderr", "--log-level=error",
             "--load=module-native-protocol-unix socket=\(directory.path)/native auth-anonymous=1",
-        ] + sinks.map { "--load=module-null-sink sink_name=\($0)" },
+        ] + sinks.map { "--load=module-null-sink sink_name=\($0) rate=48000" },
         environment: ["XDG_RUNTIME_DIR": directory.path, "HOME": directory.path])
         let socket = directory.appendingPathComponent("native").path
         guard waitUntil(seconds: 10, { FileManager.default.fileExists(atPath: socket) || !daemon.isRunning }), daemon.isRunning else {

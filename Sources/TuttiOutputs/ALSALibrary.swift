@@ -1,4 +1,4 @@
-/// The few libasound functions ``ALSAOutput`` calls, looked up with `dlsym` from
+/// The few libasound functions ``ALSAOutput`` and ``ALSARecorder`` call, looked up with `dlsym` from
 /// `libasound.so.2` (Debian package `libasound2`) so the build needs no ALSA headers.
 ///
 /// Types follow `alsa/pcm.h`: `snd_pcm_t *` is an opaque pointer, `snd_pcm_uframes_t` is
@@ -9,6 +9,7 @@ struct ALSALibrary: @unchecked Sendable {
     typealias SetParams = @convention(c) (OpaquePointer, Int32, Int32, UInt32, UInt32, Int32, UInt32) -> Int32
     typealias GetParams = @convention(c) (OpaquePointer, UnsafeMutablePointer<UInt>, UnsafeMutablePointer<UInt>) -> Int32
     typealias WriteInterleaved = @convention(c) (OpaquePointer, UnsafeRawPointer, UInt) -> Int
+    typealias ReadInterleaved = @convention(c) (OpaquePointer, UnsafeMutableRawPointer, UInt) -> Int
     typealias Recover = @convention(c) (OpaquePointer, Int32, Int32) -> Int32
     typealias Wait = @convention(c) (OpaquePointer, Int32) -> Int32
     typealias AvailDelay = @convention(c) (OpaquePointer, UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>) -> Int32
@@ -21,6 +22,7 @@ struct ALSALibrary: @unchecked Sendable {
 
     // Constants from alsa/pcm.h.
     static let streamPlayback: Int32 = 0        // SND_PCM_STREAM_PLAYBACK
+    static let streamCapture: Int32 = 1         // SND_PCM_STREAM_CAPTURE
     static let formatS16LE: Int32 = 2           // SND_PCM_FORMAT_S16_LE
     static let accessRWInterleaved: Int32 = 3   // SND_PCM_ACCESS_RW_INTERLEAVED
     static let statePrepared: Int32 = 2         // SND_PCM_STATE_PREPARED
@@ -29,6 +31,7 @@ struct ALSALibrary: @unchecked Sendable {
     let setParams: SetParams
     let getParams: GetParams
     let writeInterleaved: WriteInterleaved
+    let readInterleaved: ReadInterleaved
     let recover: Recover
     let wait: Wait
     let availDelay: AvailDelay
@@ -45,6 +48,7 @@ struct ALSALibrary: @unchecked Sendable {
         setParams = try library.function("snd_pcm_set_params", as: SetParams.self)
         getParams = try library.function("snd_pcm_get_params", as: GetParams.self)
         writeInterleaved = try library.function("snd_pcm_writei", as: WriteInterleaved.self)
+        readInterleaved = try library.function("snd_pcm_readi", as: ReadInterleaved.self)
         recover = try library.function("snd_pcm_recover", as: Recover.self)
         wait = try library.function("snd_pcm_wait", as: Wait.self)
         availDelay = try library.function("snd_pcm_avail_delay", as: AvailDelay.self)

@@ -204,6 +204,9 @@ struct StreamPolicy {
         switch uri.kind {
         case .process:
             return "process:// streams can only be configured in the server's configuration, not added through the API"
+        case .pulse, .alsa:
+            // A capture source records the box's inputs (a microphone, too): only its owner adds one.
+            return "\(uri.scheme):// (line-in) streams can only be configured in the server's configuration, not added through the API"
         case .tcp, .signal:
             return nil
         case .pipe(let path), .file(let path, _):

@@ -1,5 +1,6 @@
 import Logging
 import TuttiAudio
+import TuttiOutputs
 
 /// Opens the ``PCMSource`` a ``SourceURI`` describes.
 public enum SourceFactory {
@@ -31,6 +32,14 @@ public enum SourceFactory {
             return try TCPSource(host: host, port: port, mode: mode, format: uri.format, logger: logger)
         case .signal(let kind, let frequency, let amplitude):
             return SignalSource(kind: kind, frequency: frequency, amplitude: amplitude, format: uri.format)
+        case .pulse(let source, let server):
+            return try CaptureSource(label: source ?? "the default source", format: uri.format, logger: logger) { () throws(OutputError) in
+                try PulseRecorder(source: source, server: server, format: uri.format)
+            }
+        case .alsa(let device):
+            return try CaptureSource(label: "alsa:\(device)", format: uri.format, logger: logger) { () throws(OutputError) in
+                try ALSARecorder(device: device, format: uri.format)
+            }
         }
     }
 }

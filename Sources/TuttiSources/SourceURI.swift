@@ -10,6 +10,10 @@ import TuttiAudio
 /// - `tcp://host:port?name=X&mode=server|client` (host defaults to 0.0.0.0, port to 4953,
 ///   mode to server; port 0 in server mode picks a free port)
 /// - `tone://?name=X&kind=tone|sweep|music&freq=440&amplitude=0.5`
+/// - `pulse:///SOURCE?name=X&server=unix:/path/native` — line-in: a PulseAudio/PipeWire source
+///   (a sink's `NAME.monitor` too; no SOURCE: the default one; `server` optional)
+/// - `alsa:///DEVICE?name=X` — line-in straight from an ALSA capture device (`hw:1,0`,
+///   `plughw:…`, `default`, `pulse:SOURCE`; no DEVICE: `default`)
 ///
 /// Options common to all: `sampleformat=rate:bits:channels` (default 48000:16:2), `codec=`
 /// (default `pcm`; stored lowercased, not checked here), `chunk_ms=` (10...100, default 20).
@@ -23,6 +27,10 @@ public struct SourceURI: Equatable, Sendable, CustomStringConvertible {
         case process(path: String, arguments: [String])
         case tcp(host: String, port: Int, mode: TCPMode)
         case signal(kind: SignalKind, frequency: Double, amplitude: Double)
+        /// Line-in through PulseAudio or PipeWire (nil: the default source).
+        case pulse(source: String?, server: String?)
+        /// Line-in straight from an ALSA capture device.
+        case alsa(device: String)
     }
 
     /// Whether a TCP source listens for its producer or connects to it.
@@ -72,6 +80,8 @@ public struct SourceURI: Equatable, Sendable, CustomStringConvertible {
         case .process: "process"
         case .tcp: "tcp"
         case .signal: "tone"
+        case .pulse: "pulse"
+        case .alsa: "alsa"
         }
     }
 
@@ -128,8 +138,16 @@ public struct SourceURI: Equatable, Sendable, CustomStringConvertible {
             let frequency = try Self.number(take("freq") ?? "440", key: "freq", in: 1...100_000)
             let amplitude = try Self.number(take("amplitude") ?? "0.5", key: "amplitude", in: 0...1)
             kind = .signal(kind: signal, frequency: frequency, amplitude: amplitude)
+        case "pulse":
+            let source = path.drop { $0 == "/" }
+            kind = .pulse(source: source.isEmpty ? nil : String(source), server: take("server"))
+            defaultName = source.isEmpty ? "line-in" : String(source)
+        case "alsa":
+            let device = path.drop { $0 == "/" }
+            kind = .alsa(device: device.isEmpty ? "default" : String(device))
+            defaultName = "line-in"
         default:
-            throw .badURI("unsupported scheme '\(scheme)' (supported: pipe, file, process, tcp, tone)")
+            throw .badURI("unsupported scheme '\(scheme)' (supported: pipe, file, process, tcp, tone, pulse, alsa)")
         }
 
         var explicitFormat: SampleFormat?

@@ -77,7 +77,7 @@ public enum PlaybackCheck {
         result.signalFrames = frames - first
         // Bit-exact: the left channel's count fixes the offset; every frame must match.
         let guess = Int(UInt16(bitPattern: left[min(frames - 1, first + 100)])) - (first + 100)
-        let offset = nearestSourceOffset(guess: guess, left: left, at: first + 100)
+        let offset = nearestSourceOffset(guess: guess, right: right, at: first + 100)
         result.bitExact = (first..<frames).allSatisfy { i in
             let source = RampToneSignal.frame(i + offset)
             return left[i] == source.left && right[i] == source.right
@@ -85,7 +85,7 @@ public enum PlaybackCheck {
         var start = first + skipFrames
         var tracked: Int?
         while start + blockFrames <= frames {
-            var coarse = nearestSourceOffset(guess: Int(UInt16(bitPattern: left[start])) - start, left: left, at: start)
+            var coarse = nearestSourceOffset(guess: Int(UInt16(bitPattern: left[start])) - start, right: right, at: start)
             if coarseSearch > 0 {
                 // Lossy: search around the previous block's offset (or the counter's hint) on the tone.
                 let center = tracked ?? coarse
@@ -103,12 +103,18 @@ public enum PlaybackCheck {
         return result
     }
 
-    /// Source offsets are known modulo 65,536 from the counting channel; pick the representative
-    /// that makes the source index non-negative and closest to the writer's start.
-    private static func nearestSourceOffset(guess: Int, left: [Int16], at index: Int) -> Int {
+    /// Source offsets are known modulo 65,536 from the counting channel. A player that started
+    /// with its source (a file, a pipe) plays source frames close to its own index; a live source
+    /// (line-in) may have run for seconds before, so every representative that keeps the source
+    /// index non-negative is tried on the tone channel and the best match wins.
+    private static func nearestSourceOffset(guess: Int, right: [Int16], at index: Int) -> Int {
         var offset = guess % 65_536
         if offset + index < 0 { offset += 65_536 * ((-(offset + index)) / 65_536 + 1) }
-        return offset
+        let count = min(960, right.count - index)
+        guard count > 0 else { return offset }
+        var candidates = [offset]
+        while candidates.last! + index - 65_536 >= 0 { candidates.append(candidates.last! - 65_536) }
+        return candidates.min { integerError(right: right, start: index, count: count, offset: $0) < integerError(right: right, start: index, count: count, offset: $1) } ?? offset
     }
 
     /// Finds the source position (and the local playback rate) aligning the block best: a
