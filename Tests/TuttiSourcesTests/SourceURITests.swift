@@ -60,6 +60,13 @@ struct SourceURITests {
             kind: .signal(kind: .music, frequency: 440, amplitude: 0.25), name: "demo",
             format: SampleFormat(rate: 44_100, bits: 24, channels: 2)
         ),
+        Valid(uri: "pulse:///?name=line", kind: .pulse(source: nil, server: nil), name: "line"),
+        Valid(
+            uri: "pulse:///alsa_input.usb?name=in&server=unix:/run/p/native",
+            kind: .pulse(source: "alsa_input.usb", server: "unix:/run/p/native"), name: "in"
+        ),
+        Valid(uri: "alsa:///?name=x", kind: .alsa(device: "default"), name: "x"),
+        Valid(uri: "alsa:///hw:1,0?name=in", kind: .alsa(device: "hw:1,0"), name: "in"),
         Valid(uri: "tone://?name=a&&name=b", kind: .signal(kind: .tone, frequency: 440, amplitude: 0.5), name: "b"),
     ]
 
@@ -79,7 +86,7 @@ struct SourceURITests {
     static let invalid: [(uri: String, mentions: String)] = [
         ("/tmp/snapfifo", "no scheme"),
         ("", "no scheme"),
-        ("alsa:///?name=x", "unsupported scheme 'alsa'"),
+        ("airplay:///?name=x", "unsupported scheme 'airplay'"),
         ("librespot:///usr/bin/librespot?name=x", "unsupported scheme"),
         ("pipe://?name=x", "needs a path"),
         ("pipe:///?name=x", "needs a path"),
