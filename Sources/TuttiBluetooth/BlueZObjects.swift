@@ -13,6 +13,16 @@ public struct BluetoothAdapter: Sendable, Equatable, Codable {
     public var limit: Int
     /// Addresses of the audio speakers connected through it.
     public var connected: [String]
+    /// BlueZ's version ("5.66"), from the adapter's Modalias (BlueZ sets its own device ID,
+    /// `usb:v1D6Bp0246dMMmm`); nil when the adapter reports another.
+    public var bluezVersion: String? = nil
+    /// Adapter1.Roles (LE): "central", "peripheral", …
+    public var roles: [String] = []
+    /// Whether it can send audio to speakers (BlueZ registered the A2DP source role on it).
+    public var canSend: Bool = false
+    /// Whether it can take a phone's audio (the A2DP sink role is registered: a sound server
+    /// offers it).
+    public var canReceive: Bool = false
 }
 
 /// A Bluetooth device BlueZ knows: paired, or seen in a scan.
@@ -39,6 +49,15 @@ public struct BluetoothDevice: Sendable, Equatable, Codable {
 /// reads messages and answers questions, and does no I/O.
 struct BlueZObjects: Sendable {
     static let audioSinkUUID = "0000110b-0000-1000-8000-00805f9b34fb"
+    static let audioSourceUUID = "0000110a-0000-1000-8000-00805f9b34fb"
+
+    /// BlueZ's version from a Modalias naming BlueZ's own device ID (vendor 0x1D6B, the Linux
+    /// Foundation; product 0x0246, BlueZ): `usb:v1D6Bp0246d0542` is 5.66.
+    static func bluezVersion(modalias: String?) -> String? {
+        guard let modalias = modalias?.lowercased(), let product = modalias.range(of: "v1d6bp0246d"),
+              let code = Int(modalias[product.upperBound...].prefix(4), radix: 16) else { return nil }
+        return "\(code >> 8).\(code & 0xff)"
+    }
 
     /// path → interface → property → value.
     private(set) var objects: [String: [String: [String: DBusValue]]] = [:]
@@ -98,10 +117,14 @@ struct BlueZObjects: Sendable {
         return objects.keys.sorted().compactMap { path in
             guard let properties = objects[path]?["org.bluez.Adapter1"] else { return nil }
             let name = String(path.split(separator: "/").last ?? "")
+            let uuids = properties["UUIDs"]?.array?.compactMap(\.string).map { $0.lowercased() } ?? []
             return BluetoothAdapter(
                 name: name, address: properties["Address"]?.string ?? "", alias: properties["Alias"]?.string ?? name,
                 powered: properties["Powered"]?.bool ?? false, discovering: properties["Discovering"]?.bool ?? false,
-                limit: limits(name), connected: devices.filter { $0.adapter == name && $0.connected && $0.isSpeaker }.map(\.address))
+                limit: limits(name), connected: devices.filter { $0.adapter == name && $0.connected && $0.isSpeaker }.map(\.address),
+                bluezVersion: Self.bluezVersion(modalias: properties["Modalias"]?.string),
+                roles: properties["Roles"]?.array?.compactMap(\.string) ?? [],
+                canSend: uuids.contains(Self.audioSourceUUID), canReceive: uuids.contains(Self.audioSinkUUID))
         }
     }
 

@@ -69,15 +69,18 @@ public struct BluetoothRPC: Sendable {
         ["adapters": .array(adapters.map(json)), "devices": .array(devices.filter { $0.isSpeaker || $0.paired }.map(json))]
     }
 
-    static func json(_ adapter: BluetoothAdapter) -> JSON {
-        [
+    public static func json(_ adapter: BluetoothAdapter) -> JSON {
+        var object: [String: JSON] = [
             "name": .string(adapter.name), "address": .string(adapter.address), "alias": .string(adapter.alias),
             "powered": .bool(adapter.powered), "discovering": .bool(adapter.discovering), "limit": .int(adapter.limit),
             "connected": .array(adapter.connected.map { .string($0) }),
+            "roles": .array(adapter.roles.map { .string($0) }), "send": .bool(adapter.canSend), "receive": .bool(adapter.canReceive),
         ]
+        if let version = adapter.bluezVersion { object["bluez"] = .string(version) }
+        return .object(object)
     }
 
-    static func json(_ device: BluetoothDevice) -> JSON {
+    public static func json(_ device: BluetoothDevice) -> JSON {
         var object: [String: JSON] = [
             "address": .string(device.address), "name": .string(device.name), "adapter": .string(device.adapter),
             "paired": .bool(device.paired), "trusted": .bool(device.trusted), "connected": .bool(device.connected),

@@ -13,6 +13,7 @@ actor BluetoothHostService: HostService {
     private let logger: Logger
     private var bus: DBusConnection?
     private var rpc: BluetoothRPC?
+    private var manager: BluetoothManager?
     private var lastFailure: BluetoothError?
     private let started: @Sendable (BluetoothManager) -> Void
 
@@ -38,6 +39,7 @@ actor BluetoothHostService: HostService {
                 self.bus = bus
                 let rpc = BluetoothRPC(manager: manager)
                 self.rpc = rpc
+                self.manager = manager
                 started(manager)
                 let adapters = await manager.adapters
                 logger.info("bluetooth: \(adapters.count) adapter(s): \(adapters.map { "\($0.name) (\($0.powered ? "on" : "off"), up to \($0.limit) speakers)" }.joined(separator: ", "))")
@@ -52,6 +54,23 @@ actor BluetoothHostService: HostService {
             lastFailure = failure
             return .failure(failure)
         }
+    }
+
+    /// The Bluetooth part of the host's capability table: each adapter (BlueZ version, roles,
+    /// whether it sends and receives, its limit) with its paired and connected speakers and the
+    /// codec each uses; or why there is none.
+    func capabilityTable() async -> JSON {
+        guard case .success = await running(), let manager else {
+            let failure = lastFailure ?? .noAdapter("BlueZ is not running")
+            return ["available": false, "code": .string(failure.code), "reason": .string(failure.description)]
+        }
+        let devices = await manager.devices.filter { $0.isSpeaker && ($0.paired || $0.connected) }
+        let adapters = await manager.adapters.map { adapter -> JSON in
+            guard case .object(var fields) = BluetoothRPC.json(adapter) else { return BluetoothRPC.json(adapter) }
+            fields["speakers"] = .array(devices.filter { $0.adapter == adapter.name }.map(BluetoothRPC.json))
+            return .object(fields)
+        }
+        return ["available": true, "adapters": .array(adapters)]
     }
 
     func handle(_ request: JSONRPC.Request) async -> Result<JSON, RPCError> {

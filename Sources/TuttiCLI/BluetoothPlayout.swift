@@ -43,10 +43,17 @@ actor BluetoothPlayout {
     /// Where the host's list of speakers that do not play goes (its own speaker's connection).
     private var publish: @Sendable (JSON) -> Void = { _ in }
     private var published: JSON?
+    /// The host's Bluetooth, which each speaker's capability table describes its link from.
+    private var bluetooth: BluetoothHostService?
 
     init(settings: Settings, logger: Logger) {
         self.settings = settings
         self.logger = logger
+    }
+
+    /// Each speaker answers `Host.GetCapabilities` with its link from `service`.
+    func answer(with service: BluetoothHostService) {
+        bluetooth = service
     }
 
     /// Sends the host's `Host.Exclusions` through this speaker (the host's own).
@@ -144,7 +151,9 @@ actor BluetoothPlayout {
         configuration.name = device.name
         configuration.output = "pulse:\(sink)"
         configuration.latencyMs = extra
-        let speaker = TuttiSpeaker(configuration: configuration, logger: logger)
+        let speaker = TuttiSpeaker(
+            configuration: configuration, hostService: SpeakerHostService(output: configuration.output, bluetooth: bluetooth, bluetoothSpeaker: device.address),
+            logger: logger)
         let task = Task {
             do { try await speaker.run() } catch { logger.error("bluetooth: \(device.name)'s playout ended: \(error)") }
         }

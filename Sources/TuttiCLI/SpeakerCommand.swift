@@ -86,7 +86,7 @@ struct SpeakerCommand: AsyncParsableCommand {
     func run() async throws {
         // A pipe output owns stdout; logs go to stderr regardless.
         let logger = logging.makeLogger(label: "tutti.speaker")
-        var hostService: BluetoothHostService?
+        var bluetoothService: BluetoothHostService?
         var playout: BluetoothPlayout?
         if bluetooth {
             // Each connected Bluetooth speaker plays as a speaker of its own, beside this one.
@@ -96,10 +96,12 @@ struct SpeakerCommand: AsyncParsableCommand {
             let service = BluetoothHostService(configuration: try bluetoothConfiguration(), logger: logger) { manager in
                 Task { await speakers.follow(manager) }
             }
+            await speakers.answer(with: service)
             await service.start()
-            hostService = service
+            bluetoothService = service
             playout = speakers
         }
+        let hostService = SpeakerHostService(output: output, bluetooth: bluetoothService)
         let speaker = TuttiSpeaker(configuration: speakerConfiguration(), hostService: hostService, logger: logger)
         await playout?.report(through: speaker)
         let group = ServiceGroup(configuration: .init(

@@ -16,7 +16,7 @@ extension ControlPlane {
     func handle(
         _ bytes: [UInt8], from client: any ControlClient, runsAside: Bool = true, respond: @escaping @Sendable (String) -> Void
     ) async {
-        if runsAside, case .single(let request) = JSONRPC.parse(bytes), ["Routine.Run", "Command.Run"].contains(request.method) || request.method.hasPrefix("Bluetooth.") {
+        if runsAside, case .single(let request) = JSONRPC.parse(bytes), ["Routine.Run", "Command.Run", "Server.GetCapabilities", "Client.GetCapabilities"].contains(request.method) || request.method.hasPrefix("Bluetooth.") {
             Task {
                 if let response = await self.answer(request, from: client) {
                     respond(response.text)
@@ -109,6 +109,8 @@ extension ControlPlane {
                 return .success(["sync": .bool(sync)])
             case .relay(let method, let params, let host):
                 return .success(try await relay(method, params: params, host: host))
+            case .capabilities(let speakers, let single):
+                return .success(try await capabilities(of: speakers, single: single))
             }
         } catch {
             return .failure(error)

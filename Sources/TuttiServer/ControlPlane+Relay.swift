@@ -10,6 +10,7 @@ import TuttiControl
 extension ControlPlane {
     /// How long a relayed request may take: a scan's own duration plus a margin, or a pairing's.
     static func relayTimeout(_ method: String, _ params: JSON) -> TimeAmount {
+        if method == "Host.GetCapabilities" { return .seconds(5) }
         let scan = (params["seconds"]?.doubleValue ?? 8) + 10
         return .milliseconds(Int64(1000 * (method == "Bluetooth.Scan" ? scan : 90)))
     }

@@ -96,4 +96,13 @@ import TuttiDBus
         agent.acceptIncoming(true)
         #expect(throws: Never.self) { try agent.handle(confirm).get() }
     }
+
+    @Test(arguments: [
+        ("usb:v1D6Bp0246d0542", "5.66"), ("usb:v1d6bp0246d0547", "5.71"), ("usb:v1D6Bp0246d0532", "5.50"),
+        // Another vendor's device ID, a truncated one, none: no version is made up.
+        ("usb:v0A12p0001d0001", nil), ("usb:v1D6Bp0246d", nil), (nil, nil),
+    ] as [(String?, String?)])
+    func bluezVersionComesFromItsOwnDeviceID(modalias: String?, version: String?) {
+        #expect(BlueZObjects.bluezVersion(modalias: modalias) == version)
+    }
 }

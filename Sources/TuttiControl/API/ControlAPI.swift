@@ -23,6 +23,9 @@ public struct ControlAPI: Sendable {
         /// Bluetooth.*: ask the speaker host(s) with Bluetooth (`host`: a speaker's ID or name,
         /// nil for whichever has it) — the server relays the request over the speaker connection.
         case relay(method: String, params: JSON, host: String?)
+        /// Client.GetCapabilities (`speakers` is that one) and Server.GetCapabilities (all known
+        /// speakers): each connected speaker's host is asked what it can do (`Host.GetCapabilities`).
+        case capabilities(speakers: [String], single: Bool)
     }
 
     public var identity: ServerIdentity
@@ -33,10 +36,11 @@ public struct ControlAPI: Sendable {
 
     /// The methods this API answers, for documentation and "did you mean".
     public static let methods: [String] = [
-        "Client.GetStatus", "Client.SetVolume", "Client.SetLatency", "Client.SetName", "Client.SetChannel",
+        "Client.GetStatus", "Client.SetVolume", "Client.SetLatency", "Client.SetName", "Client.SetChannel", "Client.GetCapabilities",
         "Group.GetStatus", "Group.SetMute", "Group.SetStream", "Group.SetClients", "Group.SetName", "Group.SetVolume",
         "Group.Create", "Group.Dissolve",
         "Server.GetRPCVersion", "Server.GetStatus", "Server.DeleteClient", "Server.Authenticate", "Server.Subscribe", "Server.SetPartyMode",
+        "Server.GetCapabilities",
         "Stream.AddStream", "Stream.RemoveStream", "Stream.Control", "Stream.SetProperty",
         "Pair.Create", "Pair.Delete",
         "Routine.List", "Routine.Create", "Routine.Update", "Routine.Delete", "Routine.Run", "Command.Run",
@@ -65,6 +69,12 @@ public struct ControlAPI: Sendable {
                 ["party": model.party.map { ["on": true, "group_id": .string($0.groupID)] } ?? ["on": false]]
             }
 
+        case "Server.GetCapabilities":
+            return .capabilities(speakers: model.speakers.map(\.id), single: false)
+        case "Client.GetCapabilities":
+            let id = try params.string("id")
+            guard model.speaker(id) != nil else { throw RPCError(.unknownSpeaker(id)) }
+            return .capabilities(speakers: [id], single: true)
         case "Client.GetStatus":
             let id = try params.string("id")
             guard let speaker = model.speaker(id) else { throw RPCError(.unknownSpeaker(id)) }

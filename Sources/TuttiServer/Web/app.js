@@ -7,6 +7,7 @@ const state = {
   routines: [],
   features: { routines: false, bluetooth: false, calibration: false },
   history: new Map(), // speaker ID -> [{ t, us }] of its clock error, the last few minutes
+  capabilities: new Map(), // speaker ID -> its entry of Server.GetCapabilities
   connected: false,
 };
 const historySeconds = 300;
@@ -537,20 +538,53 @@ function renderBluetooth() {
     ...failures, scan);
 }
 
+// The capability table (Server.GetCapabilities): asked again when a speaker comes or goes.
+async function loadCapabilities() {
+  try {
+    const table = await connection.call('Server.GetCapabilities');
+    state.capabilities = new Map(table.speakers.map((entry) => [entry.id, entry]));
+  } catch (error) {
+    if (error.code !== -32601) toast(error.message);
+    return;
+  }
+  scheduleRender();
+}
+
+function bluetoothSummary(bluetooth) {
+  if (!bluetooth) return '—';
+  if (bluetooth.speaker) return `speaker ${bluetooth.speaker.address}${bluetooth.speaker.codec ? `, ${bluetooth.speaker.codec}` : ''}`;
+  if (bluetooth.available === false) return bluetooth.code === 'not-managed' ? 'not managed' : bluetooth.reason;
+  if (!bluetooth.adapters.length) return 'no adapter';
+  return bluetooth.adapters.map((adapter) => {
+    const roles = [adapter.send && 'send', adapter.receive && 'receive'].filter(Boolean).join('+') || 'no audio';
+    return `${adapter.name}${adapter.bluez ? ` BlueZ ${adapter.bluez}` : ''} ${roles} ${adapter.connected.length}/${adapter.limit}`;
+  }).join('; ');
+}
+
+function deviceList(devices) {
+  if (!devices || !devices.length) return '—';
+  return h('details', {}, h('summary', {}, String(devices.length)),
+    h('ul', {}, ...devices.map((device) => h('li', { title: device.description }, device.uri))));
+}
+
 function renderHosts() {
   const rows = clients().map((client) => {
-    const capabilities = client.capabilities || [];
-    return h('tr', {},
+    const entry = state.capabilities.get(client.id);
+    const table = entry && entry.capabilities;
+    const why = entry && entry.unavailable ? entry.unavailable.message : '';
+    return h('tr', { 'data-speaker': client.id },
       h('td', {}, clientName(client)),
       h('td', {}, client.host.name || '—'),
       h('td', {}, [client.host.os, client.host.arch].filter(Boolean).join(' / ') || '—'),
       h('td', {}, `${client.snapclient.name} ${client.snapclient.version}`.trim()),
-      h('td', {}, capabilities.includes('channel') ? 'told its channel' : 'a channel variant of the stream'),
-      h('td', {}, capabilities.includes('status') ? 'yes' : 'no'),
+      h('td', {}, table ? table.output : '—'),
+      h('td', {}, table ? deviceList(table.outputs) : '—'),
+      h('td', {}, table ? deviceList(table.inputs.filter((device) => !device.monitor)) : '—'),
+      h('td', {}, table ? bluetoothSummary(table.bluetooth) : why || '—'),
       h('td', {}, client.connected ? client.host.ip || '—' : 'offline'));
   });
   $('hosts').replaceChildren(
-    h('tr', {}, ...['Speaker', 'Host', 'OS / arch', 'Software', 'Stereo pairs', 'Sync reports', 'Address'].map((title) => h('th', {}, title))),
+    h('tr', {}, ...['Speaker', 'Host', 'OS / arch', 'Software', 'Output', 'Outputs', 'Inputs', 'Bluetooth', 'Address'].map((title) => h('th', {}, title))),
     ...rows);
 }
 
@@ -648,6 +682,7 @@ async function load() {
   state.routines = routines.result ? routines.result.routines : [];
   state.features.bluetooth = (await probe('Bluetooth.GetStatus')).available;
   await loadBluetooth();
+  await loadCapabilities();
   state.features.calibration = (await probe('Calibration.GetStatus')).available;
   for (const client of clients()) recordSync(client.id, client.sync);
   render();
@@ -655,7 +690,10 @@ async function load() {
 
 function onNotification(method, params) {
   switch (method) {
-    case 'Server.OnUpdate': state.server = params.server; break;
+    case 'Server.OnUpdate':
+      state.server = params.server;
+      if (clients().some((client) => !state.capabilities.has(client.id))) loadCapabilities();
+      break;
     case 'Client.OnVolumeChanged': patchClient(params.id, (client) => { client.config.volume = params.volume; }); break;
     case 'Client.OnLatencyChanged': patchClient(params.id, (client) => { client.config.latency = params.latency; }); break;
     case 'Client.OnNameChanged': patchClient(params.id, (client) => { client.config.name = params.name; }); break;
@@ -666,6 +704,7 @@ function onNotification(method, params) {
         const index = group.clients.findIndex((client) => client.id === params.id);
         if (index >= 0) group.clients[index] = params.client;
       }
+      loadCapabilities();
       break;
     case 'Client.OnSyncStatus':
       // About once a second per speaker: only that speaker's sync line is redrawn.

@@ -54,7 +54,8 @@ Calls() entries (reads -- Properties.Get/GetAll, Introspect -- are not logged):
 
 Config (JSON), with defaults:
   {"adapters": [{"name": "hci0", "address": "00:1A:7D:DA:71:01", "powered": true,
-                 "max_connections": 7, "op_ms": 150}],
+                 "max_connections": 7, "op_ms": 150,
+                 "receive": false (true: the A2DP sink role is registered, so it can take a phone's audio)}],
    "devices": [{"adapter": "hci0" (default: the first adapter), "address": "AA:BB:CC:00:00:01",
                 "name": "JBL Flip 5" (default: none, Alias is then the address with '-'),
                 "icon": "audio-card", "uuids": ["0000110b-0000-1000-8000-00805f9b34fb"],
@@ -434,7 +435,10 @@ class Adapter(PropertyObject):
             "Discoverable": dbus.Boolean(False),
             "Pairable": dbus.Boolean(True),
             "Discovering": dbus.Boolean(False),
-            "UUIDs": dbus.Array(ADAPTER_UUIDS, signature="s"),
+            "UUIDs": dbus.Array(ADAPTER_UUIDS + ([A2DP_SINK_UUID] if self.config.get("receive") else []), signature="s"),
+            # BlueZ's own device ID: vendor 0x1D6B, product 0x0246, version 5.66.
+            "Modalias": dbus.String("usb:v1D6Bp0246d0542"),
+            "Roles": dbus.Array(["central", "peripheral"], signature="s"),
         }
 
     @property

@@ -92,6 +92,13 @@ try:
              lambda: "tutti speaker --bluetooth" in driver.find_element(By.ID, "bluetooth").text)
     print("the Bluetooth section names the missing host", flush=True)
 
+    # The capability table: each speaker's host says what it plays to and that it manages no Bluetooth.
+    def host_row(speaker_id):
+        rows = driver.find_elements(By.CSS_SELECTOR, f'#hosts tr[data-speaker="{speaker_id}"]')
+        return rows[0].text if rows else ""
+    wait_for("the hosts table to show kitchen's capabilities", lambda: "not managed" in host_row("kitchen"))
+    print(f"kitchen's host: {host_row('kitchen')!r}", flush=True)
+
     # A volume, with the keyboard on the speaker's slider.
     before = next(c for c in clients(status()) if c["id"] == "kitchen")["config"]["volume"]["percent"]
     for _ in range(10):
