@@ -8,7 +8,8 @@ extension ControlPlane {
     /// one that is slow to answer delays the table by its timeout at most, never by the sum.
     ///
     /// Each entry has the speaker's `id`, `name`, `connected`, `host` and `software` as the
-    /// speaker announced them, whether it plays (`playing`), and either the host's table
+    /// speaker announced them, whether it plays (`playing`), its sync report (`sync`, from a
+    /// speaker that sends one), and either the host's table
     /// (`capabilities`) or why there is none (`unavailable`: `{code, message}` — disconnected,
     /// a Snapcast client that does not report one, a host that failed to answer).
     func capabilities(of ids: [String], single: Bool) async throws(RPCError) -> JSON {
@@ -28,6 +29,7 @@ extension ControlPlane {
                 "software": ["name": .string(speaker.software.name), "version": .string(speaker.software.version)],
                 "playing": SnapcastJSON.playing(speaker, in: model),
             ]
+            if speaker.connected, let sync = speaker.sync { entry["sync"] = SnapcastJSON.sync(sync) }
             func unavailable(_ code: String, _ message: String) {
                 entry["unavailable"] = ["code": .string(code), "message": .string(message)]
             }

@@ -4,7 +4,7 @@ import TuttiControl
 import TuttiHarness
 import TuttiTestSupport
 
-/// The capability table through the API and `tutti ctl hosts`: real speaker processes — one
+/// The capability table through the API and `tutti ctl speakers --capabilities`: real speaker processes — one
 /// managing Bluetooth (the BlueZ stand-in on a private bus) with a PulseAudio server whose null
 /// sinks stand in for its sound devices, one plain — each report what their host can do.
 @Suite(
@@ -68,14 +68,19 @@ struct HostCapabilitiesTests {
             #expect(jbl?["capabilities"]?["bluetooth"]?["speaker"]?["address"] == "AA:BB:CC:00:00:01", "\(jbl?.text ?? "")")
             #expect(jbl?["capabilities"]?["output"]?.stringValue?.contains("bt_AA_BB_CC_00_00_01") == true)
             #expect(jbl?["playing"]?["state"] == "playing", "\(jbl?.text ?? "")")
+            // …and its sync, as it reports it.
+            #expect(waitUntil(seconds: 5) {
+                let entry = (try? rpc.result("Client.GetCapabilities", ["id": "AA:BB:CC:00:00:01"], within: 15))?["speaker"]
+                return entry?["sync"]?["locked"] == true
+            })
 
             // The CLI's table.
-            let ctl = try BluetoothRelayTests.ctl(ports.control, ["hosts"])
+            let ctl = try BluetoothRelayTests.ctl(ports.control, ["speakers", "--capabilities"])
             #expect(ctl.code == 0, "\(ctl.error)")
             let boxRow = ctl.output.split(separator: "\n").first { $0.hasPrefix("box ") }.map(String.init) ?? ""
             #expect(boxRow.contains("hci0 BlueZ 5.66 send 1/3 connected; hci1 BlueZ 5.66 send+receive 0/3 connected"), "\(ctl.output)")
             #expect(ctl.output.contains("speaker AA:BB:CC:00:00:01"), "\(ctl.output)")
-            let devices = try BluetoothRelayTests.ctl(ports.control, ["hosts", "--devices", "kitchen"])
+            let devices = try BluetoothRelayTests.ctl(ports.control, ["speakers", "--capabilities", "--devices", "kitchen"])
             #expect(devices.output.contains("pulse:///line_out.monitor") && !devices.output.contains("box"), "\(devices.output)")
 
             // Gone: the table says so rather than leaving it out; an unknown speaker is an error.
@@ -84,9 +89,11 @@ struct HostCapabilitiesTests {
                 Self.entry((try? rpc.result("Server.GetCapabilities", within: 15)) ?? .null, "kitchen")?["unavailable"]?["code"] == "disconnected"
             }
             #expect(gone)
+            let list = try BluetoothRelayTests.ctl(ports.control, ["speakers"])
+            #expect(list.output.contains("kitchen") && list.output.contains("offline") && list.output.contains("JBL Flip 5"), "\(list.output)")
             let unknown = try rpc.call("Client.GetCapabilities", ["id": "nobody"])
             #expect(unknown["error"]?["code"] != nil, "\(unknown.text)")
-            let unknownCtl = try BluetoothRelayTests.ctl(ports.control, ["hosts", "nobody"])
+            let unknownCtl = try BluetoothRelayTests.ctl(ports.control, ["speakers", "nobody"])
             #expect(unknownCtl.code == 2, "\(unknownCtl.output) \(unknownCtl.error)")
         }
     }

@@ -2,47 +2,67 @@ import ArgumentParser
 import Foundation
 import TuttiControl
 
-/// `tutti ctl hosts`: the capability table — what each speaker's host can do.
-struct CtlHosts: AsyncParsableCommand {
+/// `tutti ctl speakers`: every speaker the server knows, one line each; with `--capabilities`
+/// the capability table — what each speaker's host can do.
+struct CtlSpeakers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "hosts", abstract: "What each speaker's host can do: its output, sound outputs and inputs, Bluetooth, stereo pairs.",
+        commandName: "speakers", abstract: "Every speaker, or with --capabilities what each one's host can do.",
         discussion: """
-            One row per speaker: the output it plays to, how many sound outputs and inputs its host has \
-            (with --devices, each one and the URI to use it: an input is a line-in source for `tutti \
-            server --source`), and its host's Bluetooth adapters (BlueZ version, whether they can send \
-            to speakers and receive from phones, speakers in use of the adapter's limit). A snapclient \
-            does not report its host's capabilities; the row says so.
+            Without options: each speaker's name, ID, group, host, software, whether it plays and its \
+            sync. With --capabilities, one row per speaker: the output it plays to, how many sound \
+            outputs and inputs its host has (with --devices, each one and the URI to use it: an input \
+            is a line-in source for `tutti server --source`), whether it can play one side of a stereo \
+            pair, its host's Bluetooth adapters (BlueZ version, whether they send to speakers and \
+            receive from phones, connected of the adapter's limit) and its sync. A snapclient does not \
+            report its host's capabilities; the row says so.
             """)
     @OptionGroup var options: CtlOptions
-    @Flag(name: .long, help: "List each host's sound outputs and inputs.") var devices = false
+    @Flag(name: .long, help: "What each speaker's host can do (the capability table).") var capabilities = false
+    @Flag(name: .long, help: "With --capabilities: list each host's sound outputs and inputs.") var devices = false
     @Argument(help: "Only this speaker.") var speaker: String?
+
+    func validate() throws {
+        if devices && !capabilities { throw ValidationError("--devices goes with --capabilities") }
+    }
 
     func run() async throws {
         try await options.run { connection, status in
+            let only = try speaker.map { try status.speaker($0) }
+            guard capabilities else {
+                let clients = status.groups.flatMap { group in group.clients.map { (group, $0) } }.filter { only == nil || $0.1.id == only?.id }
+                var rows = [["SPEAKER", "ID", "GROUP", "HOST", "SOFTWARE", "STATE", "SYNC"]]
+                for (group, client) in clients {
+                    let state = client.playing?["state"]?.stringValue.map { $0 == "playing" ? $0 : "\($0): \(client.playing?["reason"]?.stringValue ?? "")" }
+                    rows.append([client.displayName, client.id, group.displayName, client.hostName, client.software,
+                                 state ?? (client.connected ? "connected" : "offline"), StatusTable.sync(client)])
+                }
+                return CtlOutput(text: StatusTable.table(rows).joined(separator: "\n"), json: try await connection.call("Server.GetStatus"))
+            }
             let result: JSON
             let entries: [JSON]
-            if let speaker {
-                let client = try status.speaker(speaker)
-                result = try await connection.call("Client.GetCapabilities", ["id": .string(client.id)], timeout: .seconds(15))
+            if let only {
+                result = try await connection.call("Client.GetCapabilities", ["id": .string(only.id)], timeout: .seconds(15))
                 entries = result["speaker"].map { [$0] } ?? []
             } else {
                 result = try await connection.call("Server.GetCapabilities", timeout: .seconds(15))
                 entries = result["speakers"]?.arrayValue ?? []
             }
-            return CtlOutput(text: Self.render(entries, devices: devices), json: result)
+            let clients = status.groups.flatMap(\.clients)
+            return CtlOutput(text: Self.render(entries, devices: devices, clients: clients), json: result)
         }
     }
 
-    static func render(_ entries: [JSON], devices: Bool) -> String {
+    static func render(_ entries: [JSON], devices: Bool, clients: [StatusSnapshot.Client]) -> String {
         guard !entries.isEmpty else { return "no speakers" }
-        var rows = [["SPEAKER", "HOST", "OUTPUT", "OUTPUTS", "INPUTS", "PAIRS", "BLUETOOTH", "NOTE"]]
+        var rows = [["SPEAKER", "HOST", "OUTPUT", "OUTPUTS", "INPUTS", "PAIRS", "BLUETOOTH", "SYNC", "NOTE"]]
         var details: [String] = []
         for entry in entries {
             let name = entry["name"]?.stringValue ?? entry["id"]?.stringValue ?? "?"
             let host = entry["host"]?["name"]?.stringValue ?? ""
+            let sync = clients.first { $0.id == entry["id"]?.stringValue }.map(StatusTable.sync) ?? "–"
             guard let table = entry["capabilities"] else {
                 let reason = entry["unavailable"]?["message"]?.stringValue ?? "unknown"
-                rows.append([name, host, "–", "–", "–", "–", "–", reason])
+                rows.append([name, host, "–", "–", "–", "–", "–", sync, reason])
                 continue
             }
             let outputs = table["outputs"]?.arrayValue ?? []
@@ -50,7 +70,7 @@ struct CtlHosts: AsyncParsableCommand {
             rows.append([
                 name, table["hostname"]?.stringValue ?? host, table["output"]?.stringValue ?? "",
                 "\(outputs.count)", "\(inputs.filter { $0["monitor"] != true }.count)",
-                table["stereoPair"] == true ? "yes" : "no", bluetooth(table["bluetooth"]),
+                table["stereoPair"] == true ? "yes" : "no", bluetooth(table["bluetooth"]), sync,
                 (table["problems"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: "; "),
             ])
             if devices {
