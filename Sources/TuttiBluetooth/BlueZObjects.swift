@@ -23,6 +23,11 @@ public struct BluetoothAdapter: Sendable, Equatable, Codable {
     /// Whether it can take a phone's audio (the A2DP sink role is registered: a sound server
     /// offers it).
     public var canReceive: Bool = false
+    /// Whether phones can find it (Adapter1.Discoverable): Tutti makes an adapter discoverable
+    /// only in receive mode.
+    public var discoverable: Bool = false
+    /// Receive mode: it can take a phone's audio and phones can find it.
+    public var receiving: Bool { canReceive && discoverable && powered }
 }
 
 /// A Bluetooth device BlueZ knows: paired, or seen in a scan.
@@ -36,6 +41,8 @@ public struct BluetoothDevice: Sendable, Equatable, Codable {
     public var connected: Bool
     /// Whether it takes audio (an A2DP sink): a speaker or headphones.
     public var isSpeaker: Bool
+    /// Whether it sends audio (an A2DP source) and takes none: a phone, a tablet, a laptop.
+    public var isPhone: Bool = false
     /// Signal strength in the last scan, dBm.
     public var rssi: Int?
     /// The codec its audio stream uses while connected: SBC, AAC, aptX/LDAC (vendor), …
@@ -124,7 +131,8 @@ struct BlueZObjects: Sendable {
                 limit: limits(name), connected: devices.filter { $0.adapter == name && $0.connected && $0.isSpeaker }.map(\.address),
                 bluezVersion: Self.bluezVersion(modalias: properties["Modalias"]?.string),
                 roles: properties["Roles"]?.array?.compactMap(\.string) ?? [],
-                canSend: uuids.contains(Self.audioSourceUUID), canReceive: uuids.contains(Self.audioSinkUUID))
+                canSend: uuids.contains(Self.audioSourceUUID), canReceive: uuids.contains(Self.audioSinkUUID),
+                discoverable: properties["Discoverable"]?.bool ?? false)
         }
     }
 
@@ -138,12 +146,16 @@ struct BlueZObjects: Sendable {
             let uuids = properties["UUIDs"]?.array?.compactMap(\.string).map { $0.lowercased() } ?? []
             let adapter = properties["Adapter"]?.string.map { String($0.split(separator: "/").last ?? "") } ?? ""
             let transport = transports[path]
+            let name: String = properties["Alias"]?.string ?? properties["Name"]?.string ?? address
+            let sink = uuids.contains(Self.audioSinkUUID)
+            let source = uuids.contains(Self.audioSourceUUID)
+            let codec: String? = transport?["Codec"]?.int.map(Self.codecName)
+            let delay: Double? = transport?["Delay"]?.int.map { Double($0) / 10 }
             return BluetoothDevice(
-                address: address, name: properties["Alias"]?.string ?? properties["Name"]?.string ?? address, adapter: adapter,
+                address: address, name: name, adapter: adapter,
                 paired: properties["Paired"]?.bool ?? false, trusted: properties["Trusted"]?.bool ?? false,
-                connected: properties["Connected"]?.bool ?? false, isSpeaker: uuids.contains(Self.audioSinkUUID),
-                rssi: properties["RSSI"]?.int, codec: transport?["Codec"]?.int.map(Self.codecName),
-                reportedDelayMs: transport?["Delay"]?.int.map { Double($0) / 10 })
+                connected: properties["Connected"]?.bool ?? false, isSpeaker: sink, isPhone: source && !sink,
+                rssi: properties["RSSI"]?.int, codec: codec, reportedDelayMs: delay)
         }
     }
 

@@ -77,6 +77,8 @@ public actor BluetoothManager {
             throw .failed("\(error)")
         }
         await manager.follow(signals)
+        // Receive mode outlives this process while BlueZ keeps the adapter discoverable.
+        if await manager.adapters.contains(where: \.receiving) { manager.agent.acceptIncoming(true) }
         return manager
     }
 
@@ -276,6 +278,52 @@ public actor BluetoothManager {
             forgotten.append(device.address)
         }
         return forgotten
+    }
+
+    /// Receive mode on or off: the adapter (or every one that can) becomes discoverable and
+    /// pairable with no time-out, and the agent lets phones pair and send audio — or stops.
+    /// Refused, naming the adapter's mode and how to change it, where an adapter cannot take
+    /// a phone's audio (the sound server registered no A2DP sink role on it).
+    public func setReceive(_ on: Bool, adapter: String? = nil) async throws(BluetoothError) -> [BluetoothAdapter] {
+        let chosen = adapters.filter { adapter == nil || $0.name == adapter }
+        guard !chosen.isEmpty else { throw .noAdapter(adapter.map { "no adapter \($0)" } ?? "BlueZ reports no adapter") }
+        let targets = on ? chosen.filter(\.canReceive) : chosen
+        if on {
+            guard !targets.isEmpty else { throw .notPossible(Self.cannotReceive(chosen)) }
+            if let off = targets.first(where: { !$0.powered }), targets.allSatisfy({ !$0.powered }) { throw .adapterOff(adapter: off.name) }
+        }
+        for target in targets where !on || target.powered {
+            let path = try adapterPath(target.name)
+            var properties: [(String, DBusValue)] = [("Discoverable", .boolean(on))]
+            if on { properties = [("Pairable", .boolean(true)), ("DiscoverableTimeout", .uint32(0))] + properties }
+            for (name, value) in properties {
+                do {
+                    try await bus.call(destination: "org.bluez", path: path, interface: "org.freedesktop.DBus.Properties", member: "Set",
+                                       body: [.string("org.bluez.Adapter1"), .string(name), .variant(value)])
+                    objects.set(path, "org.bluez.Adapter1", name, value)
+                } catch let error as DBusError where name == "DiscoverableTimeout" {
+                    // An older BlueZ without it: discoverable for its default time (3 minutes).
+                    logger.debug("bluetooth: DiscoverableTimeout not set", metadata: ["adapter": "\(target.name)", "error": "\(error)"])
+                } catch let error as DBusError {
+                    throw BluetoothError.from(error, device: "", adapter: target.name)
+                } catch {
+                    throw .failed("\(error)")
+                }
+            }
+        }
+        agent.acceptIncoming(adapters.contains(where: \.receiving))
+        logger.info("bluetooth: receive mode \(on ? "on" : "off")", metadata: ["adapters": "\(targets.map(\.name).joined(separator: ","))"])
+        for listener in listeners.values { listener.yield(.changed) }
+        return adapters.filter { adapter == nil || $0.name == adapter }
+    }
+
+    /// Why none of these adapters can take a phone's audio, and what would change that.
+    static func cannotReceive(_ adapters: [BluetoothAdapter]) -> String {
+        let names = adapters.map(\.name).joined(separator: ", ")
+        let mode = adapters.allSatisfy(\.canSend) ? "is in send mode only (it plays to speakers; A2DP source)" : "has no audio role"
+        return "\(names) \(mode) and cannot take a phone's audio: its sound server registered no A2DP sink role. "
+            + "To receive, enable it — PipeWire (WirePlumber): add a2dp_sink to bluez5.roles; PulseAudio: module-bluetooth-discover "
+            + "with the bluez5 sink role — or use an adapter that reports it (tutti ctl speakers --capabilities shows each adapter's roles)"
     }
 
     // MARK: Internals

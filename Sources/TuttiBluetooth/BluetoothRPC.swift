@@ -6,7 +6,7 @@ import TuttiControl
 public struct BluetoothRPC: Sendable {
     public static let methods = [
         "Bluetooth.GetStatus", "Bluetooth.Scan", "Bluetooth.Pair", "Bluetooth.Connect", "Bluetooth.Disconnect",
-        "Bluetooth.Forget", "Bluetooth.ForgetAll",
+        "Bluetooth.Forget", "Bluetooth.ForgetAll", "Bluetooth.SetReceive",
     ]
 
     let manager: BluetoothManager
@@ -56,6 +56,10 @@ public struct BluetoothRPC: Sendable {
                 throw RPCError.invalidParams("forgetting every Bluetooth speaker needs {\"confirm\": true}")
             }
             return ["forgotten": .array(try await manager.forgetAll().map { .string($0) })]
+        case "Bluetooth.SetReceive":
+            guard let on = params["on"]?.boolValue else { throw RPCError.invalidParams("'on' (true or false) is required") }
+            let adapters = try await manager.setReceive(on, adapter: params["adapter"]?.stringValue)
+            return ["adapters": .array(adapters.map(Self.json))]
         default:
             throw RPCError.methodNotFound(request.method)
         }
@@ -66,7 +70,7 @@ public struct BluetoothRPC: Sendable {
     }
 
     static func status(adapters: [BluetoothAdapter], devices: [BluetoothDevice]) -> JSON {
-        ["adapters": .array(adapters.map(json)), "devices": .array(devices.filter { $0.isSpeaker || $0.paired }.map(json))]
+        ["adapters": .array(adapters.map(json)), "devices": .array(devices.filter { $0.isSpeaker || $0.paired || $0.isPhone && $0.connected }.map(json))]
     }
 
     public static func json(_ adapter: BluetoothAdapter) -> JSON {
@@ -75,6 +79,7 @@ public struct BluetoothRPC: Sendable {
             "powered": .bool(adapter.powered), "discovering": .bool(adapter.discovering), "limit": .int(adapter.limit),
             "connected": .array(adapter.connected.map { .string($0) }),
             "roles": .array(adapter.roles.map { .string($0) }), "send": .bool(adapter.canSend), "receive": .bool(adapter.canReceive),
+            "receiving": .bool(adapter.receiving),
         ]
         if let version = adapter.bluezVersion { object["bluez"] = .string(version) }
         return .object(object)
@@ -89,6 +94,7 @@ public struct BluetoothRPC: Sendable {
         if let rssi = device.rssi { object["rssi"] = .int(rssi) }
         if let codec = device.codec { object["codec"] = .string(codec) }
         if let delay = device.reportedDelayMs { object["reportedDelayMs"] = .double(delay) }
+        if device.isPhone { object["phone"] = true }
         return .object(object)
     }
 }

@@ -26,6 +26,9 @@ actor BluetoothPlayout {
         /// Whether the sink's latency leaves out the speaker's own delay (PulseAudio's sinks);
         /// nil: decided by which sound server's sink it is.
         var addReportedDelay: Bool?
+        /// The sound-server source a connected phone's audio comes from, `{address}` as for
+        /// sinks; nil: the source whose name has the phone's address in it.
+        var phoneSourceTemplate: String? = nil
     }
 
     private struct Running {
@@ -45,6 +48,11 @@ actor BluetoothPlayout {
     private var published: JSON?
     /// The host's Bluetooth, which each speaker's capability table describes its link from.
     private var bluetooth: BluetoothHostService?
+    /// Connected phones (receive mode), by address: their names, and where their audio goes.
+    private var phones: [String: String] = [:]
+    private var forwarders: [String: PhoneForwarder] = [:]
+    private var publishPhones: @Sendable (JSON) -> Void = { _ in }
+    private var publishedPhones: JSON?
 
     init(settings: Settings, logger: Logger) {
         self.settings = settings
@@ -60,6 +68,8 @@ actor BluetoothPlayout {
     func report(through host: TuttiSpeaker) {
         publish = { params in host.publishHostNotice(method: "Host.Exclusions", params: params) }
         if let published { publish(published) }
+        publishPhones = { params in host.publishHostNotice(method: "Host.Phones", params: params) }
+        if let publishedPhones { publishPhones(publishedPhones) }
     }
 
     /// Follows the manager's speakers until the task is cancelled: on each change, and every
@@ -81,6 +91,51 @@ actor BluetoothPlayout {
     func reconcile(_ manager: BluetoothManager) async {
         await reconcile(manager.devices)
         await reportExclusions(manager)
+        reconcilePhones(await manager.devices)
+    }
+
+    // MARK: Phones (receive mode)
+
+    /// Tells the server which phones are connected (it makes a stream of each and asks for
+    /// its audio with `Host.SendPhone`); stops sending a phone's audio when it goes.
+    private func reconcilePhones(_ devices: [BluetoothDevice]) {
+        let connected = devices.filter { $0.isPhone && $0.connected }
+        phones = Dictionary(connected.map { ($0.address, $0.name) }) { first, _ in first }
+        for (address, forwarder) in forwarders where phones[address] == nil {
+            logger.info("bluetooth: \(forwarder.phone) disconnected; its audio no longer goes to the server")
+            forwarder.stop()
+            forwarders[address] = nil
+        }
+        let params: JSON = ["phones": .array(connected.map { ["address": .string($0.address), "name": .string($0.name)] })]
+        guard params != publishedPhones else { return }
+        publishedPhones = params
+        publishPhones(params)
+    }
+
+    /// `Host.SendPhone {address, port}`: sends that phone's audio to the server's receiver.
+    func sendPhone(_ params: JSON) async -> Result<JSON, RPCError> {
+        guard let address = params["address"]?.stringValue, let port = params["port"]?.intValue, (1...65_535).contains(port) else {
+            return .failure(.invalidParams("'address' and 'port' (1…65535) are required"))
+        }
+        guard let name = phones[address] else { return .failure(.invalidParams("no phone \(address) is connected to this host")) }
+        if let running = forwarders[address], running.port == port { return .success(["source": .string(running.source)]) }
+        guard let source = phoneSource(address) else {
+            return .failure(.notSupported(
+                "\(name) is connected but the sound server offers no source for it: is PipeWire (with the a2dp_sink role), or PulseAudio's module-bluetooth-discover, running?"))
+        }
+        forwarders[address]?.stop()
+        let forwarder = PhoneForwarder(phone: name, source: source, host: settings.base.host, port: port, logger: logger)
+        forwarders[address] = forwarder
+        forwarder.start()
+        return .success(["source": .string(source)])
+    }
+
+    /// The sound-server source of a phone: the template's, or one whose name has its address.
+    private func phoneSource(_ address: String) -> String? {
+        let underscored = address.uppercased().split(separator: ":").joined(separator: "_")
+        if let template = settings.phoneSourceTemplate { return template.replacingOccurrences(of: "{address}", with: underscored) }
+        let sources = (try? SoundDevices.pulse(timeoutMilliseconds: 1500)) ?? []
+        return sources.first { $0.direction == .input && !$0.isMonitor && $0.name.uppercased().contains(underscored) }?.name
     }
 
     /// Every paired speaker of this host that does not play, and why, to the server — so that
@@ -184,6 +239,8 @@ actor BluetoothPlayout {
 
     /// Stops every playout (the host is shutting down).
     func stopAll() async {
+        for forwarder in forwarders.values { forwarder.stop() }
+        forwarders = [:]
         for playout in running.values {
             playout.speaker.stop()
             await playout.task.value

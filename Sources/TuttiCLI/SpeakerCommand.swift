@@ -51,6 +51,9 @@ struct SpeakerCommand: AsyncParsableCommand {
     @Option(name: .customLong("bluetooth-sink"), help: ArgumentHelp("The sound-server sink of a Bluetooth speaker, {address} standing for AA_BB_CC_DD_EE_FF (default: PipeWire's bluez_output.{address}.1, else PulseAudio's bluez_sink.{address}.a2dp_sink). A named sink gets the speaker's reported delay added, as PulseAudio's do.", valueName: "template"))
     var bluetoothSink: String?
 
+    @Option(name: .customLong("bluetooth-phone-source"), help: ArgumentHelp("In receive mode, the sound-server source a connected phone's audio comes from, {address} standing for AA_BB_CC_DD_EE_FF (default: the source whose name has the phone's address, as PipeWire's and PulseAudio's do).", valueName: "template"))
+    var bluetoothPhoneSource: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -91,7 +94,8 @@ struct SpeakerCommand: AsyncParsableCommand {
         if bluetooth {
             // Each connected Bluetooth speaker plays as a speaker of its own, beside this one.
             let speakers = BluetoothPlayout(
-                settings: .init(base: speakerConfiguration(), sinkTemplate: bluetoothSink, addReportedDelay: bluetoothSink == nil ? nil : true),
+                settings: .init(base: speakerConfiguration(), sinkTemplate: bluetoothSink, addReportedDelay: bluetoothSink == nil ? nil : true,
+                    phoneSourceTemplate: bluetoothPhoneSource),
                 logger: logger)
             let service = BluetoothHostService(configuration: try bluetoothConfiguration(), logger: logger) { manager in
                 Task { await speakers.follow(manager) }
@@ -101,7 +105,7 @@ struct SpeakerCommand: AsyncParsableCommand {
             bluetoothService = service
             playout = speakers
         }
-        let hostService = SpeakerHostService(output: output, bluetooth: bluetoothService)
+        let hostService = SpeakerHostService(output: output, bluetooth: bluetoothService, playout: playout)
         let speaker = TuttiSpeaker(configuration: speakerConfiguration(), hostService: hostService, logger: logger)
         await playout?.report(through: speaker)
         let group = ServiceGroup(configuration: .init(

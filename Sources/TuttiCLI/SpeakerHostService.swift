@@ -17,13 +17,16 @@ struct SpeakerHostService: HostService {
     private let output: String
     private let bluetooth: BluetoothHostService?
     private let bluetoothSpeaker: String?
+    private let playout: BluetoothPlayout?
 
     /// - Parameters:
     ///   - output: the output this speaker plays to.
     ///   - bluetooth: the host's Bluetooth, when it manages it.
     ///   - bluetoothSpeaker: for one of its Bluetooth speakers, that speaker's address.
-    init(output: String, bluetooth: BluetoothHostService?, bluetoothSpeaker: String? = nil) {
+    ///   - playout: the host's Bluetooth playouts, which send phones' audio (`Host.SendPhone`).
+    init(output: String, bluetooth: BluetoothHostService?, bluetoothSpeaker: String? = nil, playout: BluetoothPlayout? = nil) {
         self.output = output
+        self.playout = playout
         self.bluetooth = bluetooth
         self.bluetoothSpeaker = bluetoothSpeaker
         capabilities = bluetooth != nil && bluetoothSpeaker == nil ? ["bluetooth"] : []
@@ -31,6 +34,7 @@ struct SpeakerHostService: HostService {
 
     func handle(_ request: JSONRPC.Request) async -> Result<JSON, RPCError> {
         if request.method == "Host.GetCapabilities" { return .success(await table()) }
+        if request.method == "Host.SendPhone", let playout, bluetoothSpeaker == nil { return await playout.sendPhone(request.params) }
         guard let bluetooth, bluetoothSpeaker == nil else { return .failure(.methodNotFound(request.method)) }
         return await bluetooth.handle(request)
     }

@@ -2,7 +2,8 @@ import NIOCore
 import TuttiControl
 
 /// Requests the server relays to speaker hosts over their speaker connections (HostCall
-/// frames): `Bluetooth.*`, answered by the host whose Bluetooth it is.
+/// frames): `Bluetooth.*`, answered by the host whose Bluetooth it is; and what hosts tell
+/// the server by themselves (`Host.Exclusions`, `Host.Phones`).
 ///
 /// With no `host` named, a status or scan asks every host with Bluetooth and merges the
 /// answers (each item says its host); a device operation goes to the only host with
@@ -29,6 +30,8 @@ extension ControlPlane {
         switch method {
         case "Bluetooth.GetStatus", "Bluetooth.Scan":
             return try await merged(method, params, hosts: hosts)
+        case "Bluetooth.SetReceive" where hosts.count > 1:
+            throw .invalidParams("several speaker hosts have Bluetooth (\(hosts.map(\.displayName).joined(separator: ", "))): name the one to receive with 'host'")
         default:
             if hosts.count == 1 { return try tagged(await callHost(hosts[0].id, method, params).get(), host: hosts[0]) }
             let device = params["device"]?.stringValue ?? ""
@@ -109,6 +112,10 @@ extension ControlPlane {
     /// `{"speakers": [{"id", "name", "code", "message"}]}`, the full list of its speakers that do
     /// not play and why. Anything else is logged and dropped.
     func hostAnswered(_ speakerID: String, _ text: String) {
+        if let message = try? JSON(parsing: text), message["id"] == nil, message["method"]?.stringValue == "Host.Phones" {
+            Task { await self.hostReportedPhones(speakerID, message["params"]) }
+            return
+        }
         if let message = try? JSON(parsing: text), message["id"] == nil, message["method"]?.stringValue == "Host.Exclusions" {
             let excluded = (message["params"]?["speakers"]?.arrayValue ?? []).compactMap { item -> ExcludedSpeaker? in
                 guard let id = item["id"]?.stringValue, !id.isEmpty, id != speakerID else { return nil }

@@ -183,6 +183,8 @@ actor ControlPlane {
 /// Opens and closes the server's streams (sources, readers, encoders) on request of the
 /// control plane: Stream.AddStream and Stream.RemoveStream, and the stored streams at start.
 struct StreamHost: Sendable {
+    /// The address a receiver stream (`tcp://HOST:0?mode=server`) listens on: the server's own.
+    var receiverHost = "0.0.0.0"
     /// Checks a URI against the server's policy (and that its name is not among `taken`) and
     /// opens it as a running stream; returns its model entry, or throws the error to answer.
     var open: @Sendable (_ uri: String, _ taken: Set<String>) async throws(RPCError) -> StreamInfo

@@ -117,7 +117,9 @@ extension TuttiServer {
 
     /// Opens and closes streams at run time (Stream.AddStream / RemoveStream, stored streams).
     func makeStreamHost(core: ServerCore) -> StreamHost {
-        StreamHost(
+        let bind = configuration.bindAddress
+        return StreamHost(
+            receiverHost: bind.contains(":") ? "[\(bind)]" : bind,
             open: { [self] text, taken throws(RPCError) in
                 let uri: SourceURI
                 do {
@@ -139,6 +141,12 @@ extension TuttiServer {
                 } catch {
                     source.close()
                     throw .invalidParams("\(error)")
+                }
+                var text = text
+                // A TCP receiver on port 0: the port it got, so producers (and a restart) find it.
+                let query = text.firstIndex(of: "?") ?? text.endIndex
+                if let tcp = source as? TCPSource, tcp.mode == .server, text[..<query].hasSuffix(":0") {
+                    text = String(text[..<query].dropLast(2)) + ":\(tcp.port)" + text[query...]
                 }
                 let reader = await makeStream(uri: uri, source: source, encoder: encoder, core: core)
                 reader.start()

@@ -5,14 +5,14 @@ import TuttiControl
 /// `tutti ctl bt …`: the Bluetooth speakers of the speaker hosts started with `--bluetooth`.
 struct CtlBluetooth: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bt", abstract: "Bluetooth speakers: scan, pair, connect, disconnect, forget.",
+        commandName: "bt", abstract: "Bluetooth speakers: scan, pair, connect, disconnect, forget; receive mode for phones.",
         discussion: """
             Speakers are named by address (AA:BB:CC:DD:EE:FF) or by name. With several speaker hosts \
             with Bluetooth, --host picks one (by default the one that knows the speaker). A speaker that \
             cannot be reached, refuses pairing or would exceed its adapter's limit exits with code 1 and \
             says why.
             """,
-        subcommands: [Status.self, Scan.self, Pair.self, Connect.self, Disconnect.self, Forget.self, ForgetAll.self],
+        subcommands: [Status.self, Scan.self, Pair.self, Connect.self, Disconnect.self, Forget.self, ForgetAll.self, Receive.self],
         defaultSubcommand: Status.self)
 
     /// The options every `bt` subcommand takes.
@@ -122,6 +122,37 @@ struct CtlBluetooth: AsyncParsableCommand {
         }
     }
 
+    struct Receive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Receive mode: phones can find the box, pair and play to it; each phone becomes a stream any group can play.",
+            discussion: """
+                on makes the adapters that can take a phone's audio (the A2DP sink role) discoverable and \
+                lets phones pair without a prompt; off stops it (phones already paired stay paired). A \
+                connected phone's audio is the stream "NAME (Bluetooth)". An adapter that cannot receive is \
+                refused, saying its mode and how to change it.
+                """)
+        @OptionGroup var options: CtlOptions
+        @OptionGroup var target: Target
+        @Option(name: .long, help: "Only this adapter (hci0, …).") var adapter: String?
+        @Argument(help: "on or off.") var state: String
+
+        func validate() throws {
+            guard ["on", "off"].contains(state.lowercased()) else { throw ValidationError("say on or off, not '\(state)'") }
+        }
+
+        func run() async throws {
+            var params: [String: JSON] = ["on": .bool(state.lowercased() == "on")]
+            if let adapter { params["adapter"] = .string(adapter) }
+            try await CtlBluetooth.call(options, "Bluetooth.SetReceive", params, host: target.host) { result in
+                let adapters = result["adapters"]?.arrayValue ?? []
+                let receiving = adapters.filter { $0["receiving"] == true }.compactMap { $0["name"]?.stringValue }
+                return receiving.isEmpty
+                    ? "receive mode off: phones cannot find the box"
+                    : "receive mode on (\(receiving.joined(separator: ", "))): phones can pair with the box and play to it"
+            }
+        }
+    }
+
     // MARK: Shared
 
     /// Calls a Bluetooth method and prints `text(result)`; a Bluetooth failure is said in its
@@ -151,12 +182,13 @@ struct CtlBluetooth: AsyncParsableCommand {
     static func table(_ status: JSON) -> String {
         let adapters = status["adapters"]?.arrayValue ?? []
         var lines = adapters.isEmpty ? ["no Bluetooth adapters"] : StatusTable.table(
-            [["HOST", "ADAPTER", "STATE", "SPEAKERS"]]
+            [["HOST", "ADAPTER", "STATE", "SPEAKERS", "RECEIVE"]]
                 + adapters.map { adapter in
                     let connected = adapter["connected"]?.arrayValue?.count ?? 0
                     return [
                         adapter["hostName"]?.stringValue ?? "", adapter["name"]?.stringValue ?? "",
                         adapter["powered"] == true ? "on" : "off", "\(connected) of \(adapter["limit"]?.intValue ?? 0)",
+                        adapter["receiving"] == true ? "on (phones can pair)" : adapter["receive"] == true ? "off" : "cannot",
                     ]
                 })
         let devices = status["devices"]?.arrayValue ?? []
@@ -172,7 +204,8 @@ struct CtlBluetooth: AsyncParsableCommand {
         StatusTable.table(
             [["SPEAKER", "ADDRESS", "STATE", "CODEC", "REPORTED DELAY", "HOST"]]
                 + devices.map { device in
-                    let state = device["connected"] == true ? "connected" : device["paired"] == true ? "paired" : "seen"
+                    var state = device["connected"] == true ? "connected" : device["paired"] == true ? "paired" : "seen"
+                    if device["phone"] == true { state += ", phone" }
                     let signal = device["rssi"]?.intValue.map { " (\($0) dBm)" } ?? ""
                     return [
                         device["name"]?.stringValue ?? "", device["address"]?.stringValue ?? "", state + signal,

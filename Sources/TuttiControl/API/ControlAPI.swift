@@ -45,7 +45,7 @@ public struct ControlAPI: Sendable {
         "Pair.Create", "Pair.Delete",
         "Routine.List", "Routine.Create", "Routine.Update", "Routine.Delete", "Routine.Run", "Command.Run",
         "Bluetooth.GetStatus", "Bluetooth.Scan", "Bluetooth.Pair", "Bluetooth.Connect", "Bluetooth.Disconnect",
-        "Bluetooth.Forget", "Bluetooth.ForgetAll",
+        "Bluetooth.Forget", "Bluetooth.ForgetAll", "Bluetooth.SetReceive",
     ]
 
     /// Reads a request's parameters and decides what to do. Throws the error object to answer

@@ -29,8 +29,9 @@ What it does not model: Bluetooth LE (GATT, advertising, LE addresses; a discove
 with Transport "le" finds nothing), profiles (ConnectProfile, ProfileManager1, Media1 endpoint
 registration; Connect simply brings up one A2DP sink transport), real codecs and audio
 (Codec/Configuration are just values, MediaTransport1.Acquire/TryAcquire/Release do not exist),
-pairing methods other than RequestConfirmation, temporary-device expiry after discovery,
-adapters appearing/disappearing, persistent storage, and incoming connections.
+pairing methods other than RequestConfirmation (and RequestAuthorization for the phone below),
+temporary-device expiry after discovery, adapters appearing/disappearing, persistent storage,
+and incoming connections other than a phone's (PhoneConnects).
 
 Test controls, which are not BlueZ, live on "/org/tutti/fake", interface org.tutti.FakeBluez:
   SetInRange(s address, b in_range)  out of range while connected drops the connection
@@ -38,6 +39,15 @@ Test controls, which are not BlueZ, live on "/org/tutti/fake", interface org.tut
   DropConnection(s address)          the speaker switched off: drops the connection and
                                      stays out of range until SetInRange(address, true)
   SetDelay(s address, q tenths)      sets MediaTransport1.Delay (tenths of a millisecond)
+  PhoneConnects(s adapter, s address, s name)
+                                     a phone pairs with the box and connects to send it audio
+                                     (the one incoming connection modelled): refused unless the
+                                     adapter is Discoverable and has the A2DP sink role
+                                     ("receive"); then, as BlueZ does for a NoInputNoOutput
+                                     agent, the agent is asked RequestAuthorization (pairing)
+                                     and AuthorizeService (A2DP sink) and the phone is
+                                     connected, or removed with AuthenticationRejected when the
+                                     agent says no
   Calls() -> as                      every BlueZ method called so far, in order (see below)
   Reset()                            back to the configured state; keeps registered agents
 
@@ -92,6 +102,7 @@ OBJECT_MANAGER = "org.freedesktop.DBus.ObjectManager"
 FAKE = "org.tutti.FakeBluez"
 
 A2DP_SINK_UUID = "0000110b-0000-1000-8000-00805f9b34fb"
+A2DP_SOURCE_UUID = "0000110a-0000-1000-8000-00805f9b34fb"
 BASE_UUID_TAIL = "-0000-1000-8000-00805f9b34fb"
 ADAPTER_UUIDS = [
     "00001800-0000-1000-8000-00805f9b34fb",  # Generic Access
@@ -842,6 +853,52 @@ class Control(dbus.service.Object):
         device.delay = int(tenths)
         if device.transport is not None:
             device.transport.set_prop(TRANSPORT, "Delay", dbus.UInt16(device.delay))
+
+    @dbus.service.method(FAKE, in_signature="sss", out_signature="", async_callbacks=("ok", "err"))
+    def PhoneConnects(self, adapter_name, address, name, ok=None, err=None):
+        adapter = self.fake.adapters.get(str(adapter_name))
+        if adapter is None:
+            raise invalid_args(f"Unknown adapter {adapter_name}")
+        if not adapter.powered or not adapter.prop(ADAPTER, "Discoverable"):
+            raise dbus.exceptions.DBusException("the box is not discoverable", name="org.tutti.Error.NotDiscoverable")
+        if A2DP_SINK_UUID not in [str(u).lower() for u in adapter.prop(ADAPTER, "UUIDs")]:
+            raise dbus.exceptions.DBusException("the box has no A2DP sink", name="org.tutti.Error.NoSink")
+        agent = self.fake.manager.agent_for(None)
+        if agent is None:
+            raise bluez_error("AuthenticationFailed")
+        address = str(address).upper()
+        phone = self.fake.devices.get(address)
+        if phone is None:
+            phone = Device(self.fake, adapter, {"address": address, "name": str(name), "icon": "phone", "uuids": [A2DP_SOURCE_UUID]})
+            self.fake.devices[address] = phone
+        if not phone.exported:
+            phone.export()
+        self.fake.log(f"Phone.Connect {address}")
+
+        def rejected(error=None):
+            phone.forget()
+            del self.fake.devices[address]
+            err(bluez_error("AuthenticationRejected"))
+
+        def connected(*args):
+            phone.set_prop(DEVICE, "Connected", dbus.Boolean(True))
+            phone.set_prop(DEVICE, "ServicesResolved", dbus.Boolean(True))
+            ok()
+
+        def paired(*args):
+            phone.known = True
+            phone.set_prop(DEVICE, "Paired", dbus.Boolean(True))
+            phone.set_prop(DEVICE, "Bonded", dbus.Boolean(True))
+            self.fake.bus.call_async(
+                agent.sender, agent.path, AGENT, "AuthorizeService", "os", (dbus.ObjectPath(phone.path), A2DP_SINK_UUID),
+                reply_handler=connected, error_handler=rejected, timeout=AGENT_TIMEOUT_S)
+
+        if phone.paired:
+            paired()
+        else:
+            self.fake.bus.call_async(
+                agent.sender, agent.path, AGENT, "RequestAuthorization", "o", (dbus.ObjectPath(phone.path),),
+                reply_handler=paired, error_handler=rejected, timeout=AGENT_TIMEOUT_S)
 
     @dbus.service.method(FAKE, in_signature="", out_signature="as")
     def Calls(self):
