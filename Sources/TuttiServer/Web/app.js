@@ -513,8 +513,14 @@ function renderBluetooth() {
     return;
   }
   const status = state.bluetooth || { adapters: [], devices: [] };
-  const adapters = (status.adapters || []).map((adapter) =>
-    h('li', {}, `${adapter.hostName || adapter.host}: ${adapter.name} ${adapter.powered ? 'on' : 'off'}, ${adapter.connected.length} of ${adapter.limit} speakers`));
+  const adapters = (status.adapters || []).map((adapter) => {
+    const receive = !adapter.receive ? [h('span', { class: 'muted' }, ' (cannot receive from phones)')]
+      : [' ', h('button', {
+        type: 'button', disabled: Boolean(busy), 'aria-pressed': String(Boolean(adapter.receiving)),
+        onclick: () => loadBluetooth('Bluetooth.SetReceive', { on: !adapter.receiving, adapter: adapter.name, host: adapter.host }),
+      }, adapter.receiving ? 'Stop receiving from phones' : 'Receive from phones')];
+    return h('li', {}, `${adapter.hostName || adapter.host}: ${adapter.name} ${adapter.powered ? 'on' : 'off'}, ${adapter.connected.length} of ${adapter.limit} speakers`, ...receive);
+  });
   const rows = (status.devices || []).map((device) => {
     const target = { device: device.address, host: device.host };
     const action = (label, method) => h('button', { type: 'button', disabled: Boolean(busy), onclick: () => loadBluetooth(method, target) }, label);
@@ -523,7 +529,7 @@ function renderBluetooth() {
     if (device.paired) actions.push(action('Forget', 'Bluetooth.Forget'));
     return h('tr', {},
       h('td', {}, device.name),
-      h('td', {}, device.connected ? 'connected' : device.paired ? 'paired' : 'seen'),
+      h('td', {}, (device.connected ? 'connected' : device.paired ? 'paired' : 'seen') + (device.phone ? ' (phone: a stream)' : '')),
       h('td', {}, device.codec || '—'),
       h('td', {}, device.reportedDelayMs != null ? `${device.reportedDelayMs.toFixed(1)} ms` : '—'),
       h('td', {}, device.hostName || device.host || '—'),
