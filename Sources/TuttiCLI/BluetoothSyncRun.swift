@@ -8,7 +8,7 @@ import TuttiSources
 
 /// Bluetooth speakers in sync, measured from outside: one `tutti speaker --bluetooth` host
 /// plays to two "Bluetooth speakers" — PulseAudio null sinks standing for their sinks, the BlueZ
-/// stand-in reporting 180 and 250 ms of delay for them — and to its own pipe output, in one
+/// stand-in reporting 180 and 250 ms of delay for them (or PipeWire's, with `pipeWire`) — and to its own pipe output, in one
 /// group (party mode) with a plain `tutti speaker` on a third null sink, the reference.
 ///
 /// What each sink plays is recorded from its monitor by `parec` and timestamped on arrival in
@@ -30,6 +30,8 @@ struct BluetoothSyncRun {
     /// the speaker's delay, so it gets the first speaker's as `--latency` by hand, as a user
     /// would; its speaker's delay changes with the first one's.
     var snapclient: String?
+    /// The sound server the sinks live on: PipeWire (its PulseAudio layer) rather than PulseAudio.
+    var pipeWire = false
 
     static let delays: [(address: String, name: String, milliseconds: Double)] = [
         ("AA:BB:CC:00:00:01", "JBL Flip 5", 180), ("AA:BB:CC:00:00:02", "Bose SoundLink", 250),
@@ -48,9 +50,13 @@ struct BluetoothSyncRun {
     }
 
     /// Why it cannot run here (a missing peer), or nil.
-    static var missing: String? {
+    static var missing: String? { missing(pipeWire: false) }
+
+    static func missing(pipeWire: Bool) -> String? {
         if let missing = FakeBlueZ.missing { return missing }
-        if which("pulseaudio") == nil || which("parec") == nil { return "needs pulseaudio and parec (Debian: pulseaudio, pulseaudio-utils)" }
+        if which("parec") == nil { return "needs parec (Debian: pulseaudio-utils)" }
+        if pipeWire { return PrivatePipeWireServer.missing }
+        if which("pulseaudio") == nil { return "needs pulseaudio (Debian: pulseaudio)" }
         return nil
     }
 
@@ -60,7 +66,8 @@ struct BluetoothSyncRun {
         let devices = Self.delays.map { #"{"address": "\#($0.address)", "name": "\#($0.name)", "paired": true, "trusted": true, "delay": \#(Int($0.milliseconds * 10))}"# }
         let bluez = try FakeBlueZ(config: #"{"adapters": [{"name": "hci0", "op_ms": 100}], "devices": [\#(devices.joined(separator: ", "))]}"#)
         defer { bluez.stop() }
-        let pulse = try PrivatePulseServer(sinks: Self.delays.map { Self.sink($0.address) } + ["reference", "bt_snapclient"])
+        let sinks = Self.delays.map { Self.sink($0.address) } + ["reference", "bt_snapclient"]
+        let pulse: any PrivateSoundServer = pipeWire ? try PrivatePipeWireServer(sinks: sinks) : try PrivatePulseServer(sinks: sinks)
         defer { pulse.stop() }
         let configuration = ServerConfiguration(
             sources: [try SourceURI(parsing: "tone://?name=music&kind=music")], bufferMs: 1000, bindAddress: "127.0.0.1", streamPort: 0, controlPort: 0, httpPort: 0)

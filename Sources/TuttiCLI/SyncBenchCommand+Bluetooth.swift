@@ -5,10 +5,11 @@ import TuttiMeasure
 extension SyncBenchCommand {
     /// `tutti bench sync --bluetooth`: see ``BluetoothSyncRun``.
     func bluetoothRun(logger: Logger) async throws {
-        if let missing = BluetoothSyncRun.missing { throw fail("tutti bench sync --bluetooth \(missing)") }
+        let pipeWire = soundServer == "pipewire"
+        if let missing = BluetoothSyncRun.missing(pipeWire: pipeWire) { throw fail("tutti bench sync --bluetooth \(missing)") }
         let change = (atSeconds: settleSeconds + 5, milliseconds: BluetoothSyncRun.delays[0].milliseconds + 15)
-        say("tutti bench sync --bluetooth: one `tutti speaker --bluetooth` host, \(BluetoothSyncRun.delays.map { "\($0.name) (\(Int($0.milliseconds)) ms)" }.joined(separator: " and ")) on null sinks, a wired reference speaker and a snapclient on a Bluetooth sink; \(Int(seconds)) s, \(BluetoothSyncRun.delays[0].name)'s delay moves to \(Int(change.milliseconds)) ms at \(Int(change.atSeconds)) s")
-        let run = BluetoothSyncRun(seconds: seconds, settleSeconds: settleSeconds, delayChange: change, snapclient: which("snapclient"))
+        say("tutti bench sync --bluetooth: one `tutti speaker --bluetooth` host, \(BluetoothSyncRun.delays.map { "\($0.name) (\(Int($0.milliseconds)) ms)" }.joined(separator: " and ")) on \(pipeWire ? "PipeWire" : "PulseAudio") null sinks, a wired reference speaker and a snapclient on a Bluetooth sink; \(Int(seconds)) s, \(BluetoothSyncRun.delays[0].name)'s delay moves to \(Int(change.milliseconds)) ms at \(Int(change.atSeconds)) s")
+        let run = BluetoothSyncRun(seconds: seconds, settleSeconds: settleSeconds, delayChange: change, snapclient: which("snapclient"), pipeWire: pipeWire)
         let result = try await run.run(executable: currentExecutablePath(), logger: logger)
         func row(_ label: String, _ report: SyncReport?) -> String {
             guard let skew = report?.skew else { return "| \(label) | – | – | – | – |" }

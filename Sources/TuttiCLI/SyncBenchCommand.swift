@@ -45,11 +45,15 @@ struct SyncBenchCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Instead: Bluetooth speakers (null sinks, 180 and 250 ms of reported delay, one moving by 15 ms) beside a wired one and a snapclient.")
     var bluetooth = false
 
+    @Option(name: .customLong("sound-server"), help: "With --bluetooth: the sound server the sinks live on, pulseaudio or pipewire (its PulseAudio layer).")
+    var soundServer = "pulseaudio"
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard (2...8).contains(speakers) else { throw ValidationError("--speakers must be 2...8") }
         guard seconds >= settleSeconds + 5 else { throw ValidationError("--seconds must exceed --settle-s by at least 5") }
+        guard ["pulseaudio", "pipewire"].contains(soundServer) else { throw ValidationError("--sound-server is pulseaudio or pipewire, not '\(soundServer)'") }
         if bluetooth, seconds < settleSeconds + 5 + 31 + 10 {
             throw ValidationError("--bluetooth needs --seconds ≥ --settle-s + 46 (the delay change comes 5 s after settling and takes 30 s to slew)")
         }

@@ -109,7 +109,17 @@ struct BluetoothPlayoutTests {
     .enabled(if: BluetoothSyncRun.missing == nil, "needs dbus-daemon, python3-dbus/gi, pulseaudio and parec"))
 struct BluetoothSyncTests {
     @Test func bluetoothSpeakersWithDifferentDelaysSoundWithAWiredOne() async throws {
-        let result = try await BluetoothSyncRun(seconds: 20, settleSeconds: 8).run(executable: Peers.tutti!, logger: Logger(label: "test"))
+        try await check(BluetoothSyncRun(seconds: 20, settleSeconds: 8))
+    }
+
+    /// The same with PipeWire's PulseAudio layer as the sound server.
+    @Test(.enabled(if: PrivatePipeWireServer.missing == nil, "needs PipeWire (Debian: pipewire, wireplumber, pipewire-pulse)"))
+    func theSameOnPipeWire() async throws {
+        try await check(BluetoothSyncRun(seconds: 20, settleSeconds: 8, pipeWire: true))
+    }
+
+    private func check(_ run: BluetoothSyncRun) async throws {
+        let result = try await run.run(executable: Peers.tutti!, logger: Logger(label: "test"))
         let skew = try #require(result.compensation.skew, "nothing compared: \(result.compensation.players.map { "\($0.name): \($0.measuredWindows) measured, \($0.silentWindows) silent, \($0.rejectedWindows) rejected" })")
         // Without compensation they would be 180 and 250 ms apart; with it, within a few ms as
         // measured through parec (whose own timing limits what this can see: docs/benchmarks.md).
