@@ -51,6 +51,9 @@ actor BluetoothPlayout {
     /// Connected phones (receive mode), by address: their names, and where their audio goes.
     private var phones: [String: String] = [:]
     private var forwarders: [String: PhoneForwarder] = [:]
+    /// When each connected speaker connected: one with no audio transport a few seconds on
+    /// shares no codec with the sound server.
+    private var connectedSince: [String: ContinuousClock.Instant] = [:]
     private var publishPhones: @Sendable (JSON) -> Void = { _ in }
     private var publishedPhones: JSON?
 
@@ -154,7 +157,11 @@ actor BluetoothPlayout {
                 case nil: item("disconnected", "not connected to its host (it keeps trying)")
                 }
             } else if let why = refused[device.address] {
-                item("no-sink", why)
+                if device.codec == nil, let since = connectedSince[device.address], ContinuousClock.now - since > .seconds(4) {
+                    item("codec-not-supported", "connected, but BlueZ set up no audio stream (A2DP transport) for it: it and the sound server share no codec, so it cannot play (a sound server with more codecs — PipeWire offers SBC, AAC, aptX and LDAC — may)")
+                } else {
+                    item("no-sink", why)
+                }
             } else if let playout = running[device.address], playout.speaker.bufferMs > 0, playout.extraMs + 50 > playout.speaker.bufferMs {
                 let needed = (playout.extraMs + 250) / 100 * 100
                 item("delay-too-large", "its delay (\(playout.extraMs) ms) is more than the group's \(playout.speaker.bufferMs) ms buffer allows: a buffer of \(needed) ms would work (buffer_ms in the server's configuration)")
@@ -170,6 +177,8 @@ actor BluetoothPlayout {
     /// went, and passes on changes of reported delay.
     func reconcile(_ devices: [BluetoothDevice]) async {
         let connected = devices.filter { $0.connected && $0.isSpeaker }
+        connectedSince = connectedSince.filter { address, _ in connected.contains { $0.address == address } }
+        for device in connected where connectedSince[device.address] == nil { connectedSince[device.address] = .now }
         for device in connected {
             if var playout = running[device.address] {
                 let extra = playout.addsReportedDelay ? Int((device.reportedDelayMs ?? 0).rounded()) : 0

@@ -13,15 +13,17 @@ import TuttiTestSupport
     .enabled(if: which("pulseaudio") != nil, "needs pulseaudio (Debian: pulseaudio)"))
 struct BluetoothExclusionTests {
     // JBL and UE reconnect by themselves (paired, trusted, in range); UE has no sink; Far Away
-    // is out of range; Bose and Sony are paired but not trusted, so they wait to be asked.
+    // is out of range; Bose and Sony are paired but not trusted, so they wait to be asked; Old
+    // Speaker (on the second adapter) connects but shares no codec with the sound server.
     static let house = """
-        {"adapters": [{"name": "hci0", "op_ms": 80}],
+        {"adapters": [{"name": "hci0", "op_ms": 80}, {"name": "hci1", "op_ms": 80}],
          "devices": [
            {"address": "AA:BB:CC:00:00:01", "name": "JBL Flip 5", "paired": true, "trusted": true, "delay": 1800},
            {"address": "AA:BB:CC:00:00:02", "name": "Bose SoundLink", "paired": true, "trusted": false},
            {"address": "AA:BB:CC:00:00:03", "name": "UE Boom", "paired": true, "trusted": true},
            {"address": "AA:BB:CC:00:00:05", "name": "Far Away", "paired": true, "trusted": true, "in_range": false},
-           {"address": "AA:BB:CC:00:00:06", "name": "Sony SRS", "paired": true, "trusted": false}
+           {"address": "AA:BB:CC:00:00:06", "name": "Sony SRS", "paired": true, "trusted": false},
+           {"adapter": "hci1", "address": "AA:BB:CC:00:00:07", "name": "Old Speaker", "paired": true, "trusted": true, "transport": false}
          ]}
         """
 
@@ -59,6 +61,9 @@ struct BluetoothExclusionTests {
             // Connected, but the sound server has no sink for it.
             let ue = try #require(Self.waitForCode("AA:BB:CC:00:00:03", "no-sink", rpc), "\(host.errorText)")
             #expect(ue["reason"]?.stringValue?.contains("bt_AA_BB_CC_00_00_03") == true)
+            // Connected, but no audio transport comes up: no codec in common.
+            let old = try #require(Self.waitForCode("AA:BB:CC:00:00:07", "codec-not-supported", rpc), "\(host.errorText)")
+            #expect(old["reason"]?.stringValue?.contains("share no codec") == true, "\(old)")
             // Its delay needs more buffer than the group has: it says which would work.
             let jbl = try #require(Self.waitForCode("AA:BB:CC:00:00:01", "delay-too-large", rpc), "\(host.errorText)")
             #expect(jbl["reason"]?.stringValue?.contains("a buffer of 400 ms would work") == true, "\(jbl)")

@@ -72,7 +72,8 @@ Config (JSON), with defaults:
                 "rssi": -60, "paired": false, "trusted": false, "connected": false,
                 "known": <paired>, "in_range": true,
                 "behaviour": "ok" | "reject_pairing" | "out_of_range", "delay": <absent>,
-                "codec": 0}]}
+                "codec": 0, "transport": true (false: connecting brings up no A2DP transport,
+                as when the speaker and the sound server share no codec)}]}
   A device that is not known is only put on the bus when a discovery finds it; a paired or
   connected device is always known.
 """
@@ -634,6 +635,7 @@ class Device(PropertyObject):
         self.in_range = bool(config.get("in_range", True)) and self.behaviour != "out_of_range"
         self.delay = config.get("delay")
         self.codec = int(config.get("codec", 0))
+        self.has_transport = bool(config.get("transport", True))
         paired = bool(config.get("paired", False))
         self.initially_connected = bool(config.get("connected", False))
         self.known = bool(config.get("known", paired)) or paired or self.initially_connected
@@ -696,8 +698,9 @@ class Device(PropertyObject):
     def bring_up(self):
         """Connected=true and the A2DP transport appears."""
         self.set_prop(DEVICE, "Connected", dbus.Boolean(True))
-        self.transport = Transport(self.fake, self)
-        self.transport.export()
+        if self.has_transport:
+            self.transport = Transport(self.fake, self)
+            self.transport.export()
         self.set_prop(DEVICE, "ServicesResolved", dbus.Boolean(True))
 
     def drop(self, reason, message):
