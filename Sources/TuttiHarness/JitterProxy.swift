@@ -46,6 +46,10 @@ public final class JitterProxy: @unchecked Sendable {
     private let seed: UInt64
     private let stopped = Mutex(false)
     private let sockets = Mutex<[Int32]>([])
+    /// Faults: nothing is delivered before `heldUntil` (a stalled link; what arrived meanwhile
+    /// follows in a burst, as TCP retransmission delivers it); while `down`, new connections
+    /// are closed at once (no route).
+    private let faults = Mutex<(heldUntil: Int64, down: Bool)>((0, false))
 
     public init(upstreamPort: Int, model: JitterModel, seed: UInt64) throws {
         self.upstreamPort = upstreamPort
@@ -77,11 +81,35 @@ public final class JitterProxy: @unchecked Sendable {
 
     private var isStopped: Bool { stopped.withLock { $0 } }
 
+    /// Holds everything in both directions of every connection for `seconds` (a stalled link).
+    public func stall(seconds: Double) {
+        let until = monotonicNanos() + Int64(seconds * 1e9)
+        faults.withLock { $0.heldUntil = max($0.heldUntil, until) }
+    }
+
+    /// Cuts every connection now (as a reset would) and, while `down`, every new one.
+    public func cut(down: Bool) {
+        faults.withLock { $0.down = down }
+        guard down else { return }
+        let open = sockets.withLock { current in
+            defer { current = [] }
+            return current
+        }
+        open.forEach { shutdown($0, Int32(SHUT_RDWR)) }
+    }
+
+    private var heldUntil: Int64 { faults.withLock { $0.heldUntil } }
+    private var isDown: Bool { faults.withLock { $0.down } }
+
     private func acceptLoop() {
         var connection: UInt64 = 0
         while !isStopped {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { if errno == EINTR { continue } else { return } }
+            if isDown {
+                close(client)
+                continue
+            }
             let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = loopback(port: upstreamPort)
             let connected = withUnsafePointer(to: &address) {
@@ -116,13 +144,14 @@ public final class JitterProxy: @unchecked Sendable {
         }
         while open || !pending.isEmpty {
             let now = monotonicNanos()
-            while let first = pending.first, first.due <= now {
+            let held = heldUntil
+            while let first = pending.first, first.due <= now, held <= now {
                 guard writeAll(destination, first.bytes) else { return }
                 pending.removeFirst()
             }
             // Wait for bytes or the next due piece without spinning: poll counts whole
             // milliseconds, so the last sub-millisecond is slept precisely with nanosleep.
-            let wait = min(pending.first.map { max(0, $0.due - now) } ?? 100_000_000, 100_000_000)
+            let wait = min(pending.first.map { max(0, max($0.due, held) - now) } ?? 100_000_000, 100_000_000)
             if !open || (wait > 0 && wait < 1_000_000) {
                 var timeout = timespec(tv_sec: 0, tv_nsec: Int(min(wait, 999_999)))
                 nanosleep(&timeout, nil)

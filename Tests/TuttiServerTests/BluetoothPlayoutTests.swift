@@ -109,22 +109,25 @@ struct BluetoothPlayoutTests {
     .enabled(if: BluetoothSyncRun.missing == nil, "needs dbus-daemon, python3-dbus/gi, pulseaudio and parec"))
 struct BluetoothSyncTests {
     @Test func bluetoothSpeakersWithDifferentDelaysSoundWithAWiredOne() async throws {
-        try await check(BluetoothSyncRun(seconds: 20, settleSeconds: 8))
+        try await check(BluetoothSyncRun(seconds: 20, settleSeconds: 8), p50: 3_000, p99: 10_000)
     }
 
     /// The same with PipeWire's PulseAudio layer as the sound server.
     @Test(.enabled(if: PrivatePipeWireServer.missing == nil, "needs PipeWire (Debian: pipewire, wireplumber, pipewire-pulse)"))
     func theSameOnPipeWire() async throws {
-        try await check(BluetoothSyncRun(seconds: 20, settleSeconds: 8, pipeWire: true))
+        // PipeWire's record path is three times PulseAudio's (docs/benchmarks.md) and moves
+        // more on a busy machine: the bounds are wider, still far below the 70–250 ms that no
+        // compensation would leave.
+        try await check(BluetoothSyncRun(seconds: 20, settleSeconds: 8, pipeWire: true), p50: 6_000, p99: 30_000)
     }
 
-    private func check(_ run: BluetoothSyncRun) async throws {
+    private func check(_ run: BluetoothSyncRun, p50: Double, p99: Double) async throws {
         let result = try await run.run(executable: Peers.tutti!, logger: Logger(label: "test"))
         let skew = try #require(result.compensation.skew, "nothing compared: \(result.compensation.players.map { "\($0.name): \($0.measuredWindows) measured, \($0.silentWindows) silent, \($0.rejectedWindows) rejected" })")
         // Without compensation they would be 180 and 250 ms apart; with it, within a few ms as
         // measured through parec (whose own timing limits what this can see: docs/benchmarks.md).
-        #expect(skew.p50 < 3_000, "skew p50 \(skew.p50) µs")
-        #expect(skew.p99 < 10_000, "skew p99 \(skew.p99) µs")
+        #expect(skew.p50 < p50, "skew p50 \(skew.p50) µs")
+        #expect(skew.p99 < p99, "skew p99 \(skew.p99) µs")
         #expect(result.compensation.players.allSatisfy { $0.measuredWindows > 50 })
     }
 }
