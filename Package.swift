@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "TuttiServer",
             dependencies: [
-                "TuttiWire", "TuttiAudio", "TuttiTiming", "TuttiSources", "TuttiFLAC", "TuttiOpus", "TuttiControl", "TuttiStore",
+                "TuttiWire", "TuttiAudio", "TuttiTiming", "TuttiSources", "TuttiFLAC", "TuttiOpus", "TuttiControl", "TuttiStore", "TuttiMeasure",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

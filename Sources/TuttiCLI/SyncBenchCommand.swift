@@ -39,6 +39,9 @@ struct SyncBenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Groups to run: tutti, snapclient, snapserver (comma-separated).")
     var groups: String = "tutti,snapclient,snapserver"
 
+    @Option(name: .customLong("buffer-ms"), help: "The Tutti group's buffer(s), ms, comma-separated: each is run in turn (e.g. 1000,400,200,100).")
+    var bufferList = "1000"
+
     @Option(name: .customLong("speaker-logs"), help: "Directory to save each Tutti speaker's debug log in (with its clock estimates, for diagnosis).")
     var speakerLogs: String?
 
@@ -53,6 +56,9 @@ struct SyncBenchCommand: AsyncParsableCommand {
     func validate() throws {
         guard (2...8).contains(speakers) else { throw ValidationError("--speakers must be 2...8") }
         guard seconds >= settleSeconds + 5 else { throw ValidationError("--seconds must exceed --settle-s by at least 5") }
+        guard !buffers.isEmpty, buffers.allSatisfy({ (20...10_000).contains($0) }) else {
+            throw ValidationError("--buffer-ms is a comma-separated list of 20…10000, not '\(bufferList)'")
+        }
         guard ["pulseaudio", "pipewire"].contains(soundServer) else { throw ValidationError("--sound-server is pulseaudio or pipewire, not '\(soundServer)'") }
         if bluetooth, seconds < settleSeconds + 5 + 31 + 10 {
             throw ValidationError("--bluetooth needs --seconds ≥ --settle-s + 46 (the delay change comes 5 s after settling and takes 30 s to slew)")
@@ -74,6 +80,8 @@ struct SyncBenchCommand: AsyncParsableCommand {
         var note: String
     }
 
+    var buffers: [Int] { bufferList.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
     var jitter: JitterModel { JitterModel(baseMilliseconds: 1, meanJitterMilliseconds: jitterMs, spikeProbability: spikePercent / 100, spikeMilliseconds: 100) }
 
     /// Clock errors spread evenly over ±drift, with offsets of a few seconds.
@@ -88,7 +96,9 @@ struct SyncBenchCommand: AsyncParsableCommand {
         let wanted = Set(groups.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         say("tutti bench sync: \(speakers) speakers per group, clocks within ±\(Int(driftPPM)) ppm, network \(jitter), \(Int(seconds)) s per group (first \(Int(settleSeconds)) s settle)")
         var results: [GroupResult] = []
-        if wanted.contains("tutti") { results.append(try await tuttiGroup(logger: logger)) }
+        if wanted.contains("tutti") {
+            for buffer in buffers { results.append(try await tuttiGroup(bufferMs: buffer, logger: logger)) }
+        }
         if wanted.contains("snapclient") {
             if let snapclient = which("snapclient") { results.append(try await snapclientGroup(path: snapclient, logger: logger)) }
             else { say("  (snapclient not installed: apt-get install snapclient — group skipped)") }
@@ -99,6 +109,16 @@ struct SyncBenchCommand: AsyncParsableCommand {
         }
         say("")
         say(Self.table(results))
+        if buffers.count > 1 {
+            say("\n| Tutti buffer | skew p50 µs | skew p99 µs | skew max µs | windows with a speaker silent (dropouts) | windows not matching the group |")
+            say("|---:|---:|---:|---:|---:|---:|")
+            for (buffer, result) in zip(buffers, results) {
+                let silent = result.report.players.map(\.silentWindows).reduce(0, +)
+                let rejected = result.report.players.map(\.rejectedWindows).reduce(0, +)
+                func f(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "–" }
+                say("| \(buffer) ms | \(f(result.report.skew?.p50)) | \(f(result.report.skew?.p99)) | \(f(result.report.skew?.max)) | \(silent) | \(rejected) |")
+            }
+        }
         for result in results {
             say("\n\(result.name) (steady speakers; the joiner is timed separately):\n\(result.report.textTable())")
         }
@@ -106,13 +126,14 @@ struct SyncBenchCommand: AsyncParsableCommand {
 
     // MARK: groups
 
-    private func tuttiGroup(logger: Logger) async throws -> GroupResult {
-        say("▶ Tutti speakers ← tutti server")
+    private func tuttiGroup(bufferMs: Int, logger: Logger) async throws -> GroupResult {
+        let name = bufferMs == 1000 && buffers.count == 1 ? "Tutti speakers ← tutti server" : "Tutti speakers ← tutti server, buffer \(bufferMs) ms"
+        say("▶ \(name)")
         let fleet = SpeakerFleet()
         let proxies = Mutex<[JitterProxy]>([])
         let startedAt = monotonicNanos()
         var joinedAt: Int64 = 0
-        try await TuttiServer.withRunning(musicServer(), logger: logger) { port in
+        try await TuttiServer.withRunning(musicServer(bufferMs: bufferMs), logger: logger) { port in
             for index in 0..<speakers {
                 let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: UInt64(index) + 1)
                 proxies.withLock { $0.append(proxy) }
@@ -130,7 +151,7 @@ struct SyncBenchCommand: AsyncParsableCommand {
         }
         proxies.withLock { $0.forEach { $0.stop() } }
         joinedAt = fleet.members.last?.startedAt ?? 0
-        return finish("Tutti speakers ← tutti server", fleet: fleet, startedAt: startedAt, joiner: "tutti-join", joinedAt: joinedAt,
+        return finish(name, fleet: fleet, startedAt: startedAt, joiner: "tutti-join", joinedAt: joinedAt,
                       note: "clocks ±\(Int(driftPPM)) ppm via --clock-*")
     }
 
@@ -213,8 +234,8 @@ struct SyncBenchCommand: AsyncParsableCommand {
                       joinedAt: fleet.members.last?.startedAt ?? 0, note: "clocks ±\(Int(driftPPM)) ppm via --clock-*")
     }
 
-    private func musicServer() throws -> ServerConfiguration {
-        ServerConfiguration(sources: [try SourceURI(parsing: "tone://?name=music&kind=music")], bufferMs: 1000, bindAddress: "127.0.0.1", streamPort: 0, controlPort: 0, httpPort: 0)
+    private func musicServer(bufferMs: Int = 1000) throws -> ServerConfiguration {
+        ServerConfiguration(sources: [try SourceURI(parsing: "tone://?name=music&kind=music")], bufferMs: bufferMs, bindAddress: "127.0.0.1", streamPort: 0, controlPort: 0, httpPort: 0)
     }
 
     /// Tutti speakers log at debug level (with their clock-estimate lines) only for `--speaker-logs`.

@@ -111,6 +111,8 @@ extension ControlPlane {
                 return .success(try await relay(method, params: params, host: host))
             case .capabilities(let speakers, let single):
                 return .success(try await capabilities(of: speakers, single: single))
+            case .calibration(let method, let params):
+                return .success(try await calibration(method, params))
             }
         } catch {
             return .failure(error)

@@ -40,6 +40,9 @@ actor ControlPlane {
     /// Requests relayed to speaker hosts, by the ID they were sent with, awaiting the answer.
     var hostCalls: [Int: (speaker: String, answer: CheckedContinuation<Result<JSON, RPCError>, Never>)] = [:]
     var nextHostCallID = 1
+    /// Calibration runs by ID, and the speakers playing a run's bursts instead of their group's stream.
+    var calibrations: [String: CalibrationRun] = [:]
+    var calibrationOverrides: [String: SpeakerPlayback] = [:]
     private let metrics: ServerMetrics
 
     struct ClientState {
@@ -134,8 +137,9 @@ actor ControlPlane {
     }
 
     private func publish(_ effects: Effects, origin: (any ControlClient)?) {
-        if !effects.playback.isEmpty {
-            let playback = effects.playback
+        // A speaker playing a calibration run's bursts goes back to its group's stream at the end.
+        let playback = effects.playback.filter { calibrationOverrides[$0.key] == nil }
+        if !playback.isEmpty {
             let core = self.core
             core.eventLoop.execute { core.assumeIsolated { $0.apply(playback) } }
         }
@@ -188,6 +192,9 @@ struct StreamHost: Sendable {
     /// Checks a URI against the server's policy (and that its name is not among `taken`) and
     /// opens it as a running stream; returns its model entry, or throws the error to answer.
     var open: @Sendable (_ uri: String, _ taken: Set<String>) async throws(RPCError) -> StreamInfo
+    /// Starts a calibration stream (not in the model) playing `source`; `onFirstChunk` gets the
+    /// timestamp of its first frame.
+    var openCalibration: @Sendable (_ id: String, _ source: CalibrationSource, _ onFirstChunk: @escaping @Sendable (Nanos) -> Void) async -> Void = { _, _, _ in }
     /// Stops a stream that the model no longer has.
     var close: @Sendable (_ id: String) -> Void
 }

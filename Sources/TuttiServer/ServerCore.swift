@@ -16,6 +16,8 @@ actor ServerCore {
     nonisolated let bufferMs: Int
     nonisolated var bufferNanos: Nanos { Nanos(bufferMs) * .nanosPerMillisecond }
     private let clock: any TimeSource
+    /// The server's time now, as chunk timestamps are.
+    nonisolated var now: Nanos { clock.now() }
     private let logger: Logger
     private var streams: [String: (stream: AudioStream, reader: StreamReader)] = [:]
     private var links: [String: LinkState] = [:]

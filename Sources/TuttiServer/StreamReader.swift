@@ -30,6 +30,8 @@ final class StreamReader: @unchecked Sendable {
     private var encoder: any AudioEncoder
     private let variants = NIOLockedValueBox<[Variant]>([])
     private let onPlaying: @Sendable (Bool) -> Void
+    private let onFirstChunk: (@Sendable (Nanos) -> Void)?
+    private var firstChunkSeen = false
     private let playing = NIOLockedValueBox(false)
 
     /// The stream this reader feeds.
@@ -47,12 +49,15 @@ final class StreamReader: @unchecked Sendable {
     /// The longest a blocking read or sleep lasts, so that `stop()` is noticed promptly.
     private let slice: Nanos = 50 * .nanosPerMillisecond
 
-    /// - Parameter onPlaying: called on the reader thread when the source starts (true) or
-    ///   pauses (false).
+    /// - Parameters:
+    ///   - onPlaying: called on the reader thread when the source starts (true) or pauses (false).
+    ///   - onFirstChunk: called once, with the timestamp of the source's first frame (calibration
+    ///     places its bursts in server time from it).
     init(
         source: any PCMSource, chunkMilliseconds: Int, stream: AudioStream, codec: String, encoder: any AudioEncoder, clock: any TimeSource,
-        logger: Logger, onPlaying: @escaping @Sendable (Bool) -> Void = { _ in }
+        logger: Logger, onPlaying: @escaping @Sendable (Bool) -> Void = { _ in }, onFirstChunk: (@Sendable (Nanos) -> Void)? = nil
     ) {
+        self.onFirstChunk = onFirstChunk
         self.source = source
         self.stream = stream
         self.codec = codec
@@ -145,6 +150,10 @@ final class StreamReader: @unchecked Sendable {
                 guard filled == chunkBytes else { continue }
                 filled = 0
                 let timestamp = pacer.chunkRead(at: clock.now())
+                if !firstChunkSeen {
+                    firstChunkSeen = true
+                    onFirstChunk?(timestamp)
+                }
                 if !wasPlaying {
                     logger.info("source is playing")
                     wasPlaying = true

@@ -5,6 +5,7 @@ import TuttiAudio
 import TuttiControl
 import TuttiSources
 import TuttiStore
+import TuttiTiming
 
 extension TuttiServer {
     /// Creates the data directory and locks it for this process (released when it exits,
@@ -103,14 +104,16 @@ extension TuttiServer {
     }
 
     /// Makes a stream and its reader and registers them with the core.
-    func makeStream(uri: SourceURI, source: any PCMSource, encoder: any AudioEncoder, core: ServerCore) async -> StreamReader {
+    func makeStream(
+        uri: SourceURI, source: any PCMSource, encoder: any AudioEncoder, core: ServerCore, onFirstChunk: (@Sendable (Nanos) -> Void)? = nil
+    ) async -> StreamReader {
         let stream = AudioStream(
             name: uri.name, format: source.format, codecName: encoder.codecName, codecHeader: encoder.header,
             bufferMs: configuration.bufferMs, eventLoop: core.eventLoop)
         let name = uri.name
         let reader = StreamReader(
             source: source, chunkMilliseconds: uri.chunkMilliseconds, stream: stream, codec: uri.codec, encoder: encoder, clock: clock,
-            logger: logger, onPlaying: { playing in core.streamStatusChanged(name, playing: playing) })
+            logger: logger, onPlaying: { playing in core.streamStatusChanged(name, playing: playing) }, onFirstChunk: onFirstChunk)
         await core.addStream(stream, reader: reader)
         return reader
     }
@@ -152,6 +155,15 @@ extension TuttiServer {
                 reader.start()
                 logger.info("stream '\(uri.name)' added: \(text)")
                 return StreamInfo(id: uri.name, uri: text, origin: .api)
+            },
+            openCalibration: { [self] id, source, onFirstChunk in
+                // A stream of the server's own, outside the model: never listed, never stored.
+                let name = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "calibration"
+                guard let uri = try? SourceURI(parsing: "tone://?name=\(name)&codec=pcm&chunk_ms=10"),
+                      let encoder = try? StreamEncoders.make(codec: "pcm", format: source.format)
+                else { return }
+                let reader = await makeStream(uri: uri, source: source, encoder: encoder, core: core, onFirstChunk: onFirstChunk)
+                reader.start()
             },
             close: { [logger] id in
                 core.eventLoop.execute {

@@ -23,7 +23,7 @@ struct APIHarness {
             }
             notifications = api.notifications(for: outcome.effects.events, in: fixture.model)
             return render(fixture.model, outcome.result)
-        case .addStream, .authenticate, .subscribe, .run, .relay, .capabilities:
+        case .addStream, .authenticate, .subscribe, .run, .relay, .capabilities, .calibration:
             throw .internalError("not handled by this harness")
         }
     }

@@ -26,6 +26,8 @@ public struct ControlAPI: Sendable {
         /// Client.GetCapabilities (`speakers` is that one) and Server.GetCapabilities (all known
         /// speakers): each connected speaker's host is asked what it can do (`Host.GetCapabilities`).
         case capabilities(speakers: [String], single: Bool)
+        /// Calibration.*: a run of test bursts, the microphone's recording, its results.
+        case calibration(method: String, params: JSON)
     }
 
     public var identity: ServerIdentity
@@ -46,6 +48,7 @@ public struct ControlAPI: Sendable {
         "Routine.List", "Routine.Create", "Routine.Update", "Routine.Delete", "Routine.Run", "Command.Run",
         "Bluetooth.GetStatus", "Bluetooth.Scan", "Bluetooth.Pair", "Bluetooth.Connect", "Bluetooth.Disconnect",
         "Bluetooth.Forget", "Bluetooth.ForgetAll", "Bluetooth.SetReceive",
+        "Calibration.Start", "Calibration.GetStatus", "Calibration.Deliver", "Calibration.Analyze", "Calibration.Apply",
     ]
 
     /// Reads a request's parameters and decides what to do. Throws the error object to answer
@@ -153,6 +156,8 @@ public struct ControlAPI: Sendable {
             let id = try params.string("id")
             return .apply(.deletePair(id)) { _, _ in ["id": .string(id)] }
 
+        case let method where method.hasPrefix("Calibration.") && Self.methods.contains(method):
+            return .calibration(method: method, params: request.params)
         case let method where method.hasPrefix("Bluetooth.") && Self.methods.contains(method):
             var forwarded = request.params.objectValue ?? [:]
             let host = try params.optionalString("host")

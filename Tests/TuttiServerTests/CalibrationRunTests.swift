@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+import TuttiControl
+import TuttiHarness
+import TuttiMeasure
+import TuttiTestSupport
+
+/// Acoustic calibration end to end: three real speakers whose sound leaves 0, 180 and 310 ms
+/// after they play it (delays added outside Tutti, as a Bluetooth speaker's own buffer does),
+/// a room simulated in this test — each speaker's output, timed from outside by the arrival of
+/// its pipe output, delayed, mixed, with a reverb tail and noise — recorded as a microphone
+/// would, delivered to the server, analysed, and applied as latency corrections.
+@Suite(.serialized, .enabled(if: Peers.tutti != nil, "needs the built tutti executable (swift build)"))
+struct CalibrationRunTests {
+    static let hidden: [String: Double] = ["s0": 0, "s1": 180, "s2": 310]
+    static let ids = ["s0", "s1", "s2"]
+
+    /// The room: what a microphone 3 m from every speaker records from `origin` for `seconds`,
+    /// 48 kHz mono.
+    static func room(_ speakers: [String: ChildProcess], origin: Int64, seconds: Double) -> [Int16] {
+        let count = Int(seconds * 48_000)
+        var mix = [Double](repeating: 0, count: count)
+        let flight = 3.0 / 343 * 1e9
+        for (id, process) in speakers {
+            let reads = process.reads.map { CaptureRead(arrival: $0.arrival, bytes: $0.bytes) }
+            let capture = PlayerCapture(name: id, reads: reads, leadNanoseconds: Int64(hidden[id]! * 1e6 + flight))
+            let model = EmissionModel.fit(capture, format: CaptureFormat(), origin: origin)
+            let bytes = reads.flatMap(\.bytes)
+            let frames = bytes.count / 4
+            func sample(_ frame: Int) -> Double {
+                let left = Int16(bitPattern: UInt16(bytes[frame * 4]) | UInt16(bytes[frame * 4 + 1]) << 8)
+                let right = Int16(bitPattern: UInt16(bytes[frame * 4 + 2]) | UInt16(bytes[frame * 4 + 3]) << 8)
+                return (Double(left) + Double(right)) / 65_536
+            }
+            for index in 0..<count {
+                let frame = model.frame(emittedAt: Double(index) * 1e9 / 48_000)
+                let base = Int(frame.rounded(.down))
+                guard base >= 0, base + 1 < frames else { continue }
+                let fraction = frame - Double(base)
+                mix[index] += 0.5 * (sample(base) * (1 - fraction) + sample(base + 1) * fraction)
+            }
+        }
+        // A reverb tail (a 30 ms echo, decaying) and the room's noise.
+        var random = SystemRandomNumberGenerator()
+        for index in 1_440..<count { mix[index] += 0.35 * mix[index - 1_440] }
+        return mix.map { value in
+            let noisy = value + Double.random(in: -0.01...0.01, using: &random)
+            return Int16(max(-1, min(1, noisy)) * 32_767)
+        }
+    }
+
+    @Test func calibrationFindsHiddenDelaysAndItsCorrectionsPutTheSpeakersInSync() async throws {
+        try await withServerPorts(sources: ["tone://?name=default&kind=music&codec=pcm"]) { ports, _ in
+            let rpc = try RPCClient(port: ports.control)
+            var speakers: [String: ChildProcess] = [:]
+            for id in Self.ids {
+                speakers[id] = try ChildProcess(Peers.tutti!, ["speaker", "--server", "127.0.0.1:\(ports.stream)", "--id", id, "--output", "pipe:stdout"])
+            }
+            defer { speakers.values.forEach { $0.stop() } }
+            _ = try ControlAPIServerTests.waitForSpeakers(Set(Self.ids), rpc)
+            try await Task.sleep(for: .seconds(3))
+
+            // The microphone starts; then the run.
+            let micStart = monotonicNanos()
+            let run = try rpc.result("Calibration.Start", ["speakers": .array(Self.ids.map { .string($0) }), "rounds": 2, "uncertaintyMs": 100], within: 10)
+            let id = try #require(run["id"]?.stringValue, "\(run.text)")
+            let startsAt = try #require(run["startsAt"]?.intValue)
+            let duration = try #require(run["durationMs"]?.doubleValue)
+            try await Task.sleep(for: .milliseconds(Int(Double(startsAt - Int(monotonicNanos())) / 1e6 + duration + 1_500)))
+            // Back to their group's stream afterwards.
+            #expect(try rpc.result("Calibration.GetStatus", ["id": .string(id)])["run"]?["state"] == "recorded")
+
+            let recording = Self.room(speakers, origin: micStart, seconds: Double(Int(monotonicNanos()) - Int(micStart)) / 1e9 - 0.5)
+            for piece in stride(from: 0, to: recording.count, by: 20_000) {
+                let bytes = recording[piece..<min(piece + 20_000, recording.count)].flatMap { value in
+                    [UInt8(truncatingIfNeeded: UInt16(bitPattern: value)), UInt8(truncatingIfNeeded: UInt16(bitPattern: value) >> 8)]
+                }
+                _ = try rpc.result("Calibration.Deliver", ["id": .string(id), "samples": .string(Data(bytes).base64EncodedString()), "rate": 48_000])
+            }
+            // The recorder knows when it started only roughly: 40 ms off.
+            let offset = Double(Int(micStart) - startsAt) / 1e6 + 40
+            let analyzed = try rpc.result("Calibration.Analyze", ["id": .string(id), "startOffsetMs": .double(offset)], within: 30)["run"]
+            let results = analyzed?["results"]?.arrayValue ?? []
+            print("calibration: \(results.map(\.text).joined(separator: "\n"))")
+            #expect(analyzed?["reference"] == "s0", "\(analyzed?.text ?? "")")
+            for id in Self.ids {
+                let result = results.first { $0["id"]?.stringValue == id }
+                #expect(result?["status"] == "measured", "\(id): \(result?.text ?? "")")
+                let delay = result?["delayMs"]?.doubleValue ?? .nan
+                #expect(abs(delay - Self.hidden[id]!) <= 1, "\(id): measured \(delay) ms, hidden \(Self.hidden[id]!) ms")
+            }
+
+            // Applied: each speaker plays earlier by its delay, stored as its latency.
+            let applied = try rpc.result("Calibration.Apply", ["id": .string(id)])["applied"]?.arrayValue ?? []
+            #expect(applied.count == 3, "\(applied)")
+            let status = try rpc.result("Server.GetStatus")
+            for id in Self.ids {
+                let latency = ControlAPIServerTests.clients(status).first { $0["id"]?.stringValue == id }?["config"]?["latency"]?.intValue ?? -1
+                #expect(abs(Double(latency) - Self.hidden[id]!) <= 1, "\(id): latency \(latency)")
+            }
+            // …and where the sound arrives (after the hidden delays) they are in sync.
+            let appliedAt = monotonicNanos()
+            try await Task.sleep(for: .seconds(7))
+            let captures = Self.ids.map { id in
+                PlayerCapture(
+                    name: id, reads: speakers[id]!.reads.filter { $0.arrival > appliedAt }.map { CaptureRead(arrival: $0.arrival, bytes: $0.bytes) },
+                    leadNanoseconds: Int64(Self.hidden[id]! * 1e6))
+            }
+            let report = SyncAnalysis.analyze(captures, startedAt: appliedAt, settleAfter: appliedAt + 3_000_000_000)
+            let skew = try #require(report.skew, "\(report.textTable())")
+            print("calibration: after applying, skew where the sound arrives p50 \(Int(skew.p50)) µs, p99 \(Int(skew.p99)) µs")
+            // Latency is whole milliseconds: ±0.5 ms is what one correction can do.
+            #expect(skew.p99 < 1_000, "\(report.textTable())")
+        }
+    }
+}
