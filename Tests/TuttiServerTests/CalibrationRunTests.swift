@@ -113,4 +113,57 @@ struct CalibrationRunTests {
             #expect(skew.p99 < 1_000, "\(report.textTable())")
         }
     }
+
+    /// `tutti ctl calibrate --apply` with a recorder command that reads what the room simulation
+    /// writes into a FIFO once the run is over (its start is stamped by the command itself).
+    @Test func ctlCalibrateRecordsAnalysesAndApplies() async throws {
+        try await withServerPorts(sources: ["tone://?name=default&kind=music&codec=pcm"]) { ports, _ in
+            let rpc = try RPCClient(port: ports.control)
+            var speakers: [String: ChildProcess] = [:]
+            for id in Self.ids {
+                speakers[id] = try ChildProcess(Peers.tutti!, ["speaker", "--server", "127.0.0.1:\(ports.stream)", "--id", id, "--output", "pipe:stdout"])
+            }
+            defer { speakers.values.forEach { $0.stop() } }
+            _ = try ControlAPIServerTests.waitForSpeakers(Set(Self.ids), rpc)
+            try await Task.sleep(for: .seconds(3))
+
+            let directory = try TemporaryDirectory()
+            defer { directory.cleanup() }
+            let fifo = "\(directory.path)/mic", stamp = "\(directory.path)/started"
+            #expect(mkfifo(fifo, 0o600) == 0)
+            let ctl = try ChildProcess(Peers.tutti!, [
+                "ctl", "--server", "127.0.0.1:\(ports.control)", "calibrate", "s0", "s1", "s2", "--rounds", "2", "--uncertainty-ms", "300", "--apply",
+                "--record", "date +%s%N > \(stamp); exec cat \(fifo)",
+            ])
+            defer { ctl.stop() }
+            try #require(waitUntil(seconds: 10) { ((try? String(contentsOfFile: stamp, encoding: .utf8)) ?? "").hasSuffix("\n") }, "\(ctl.errorText)")
+            var realNow = timespec()
+            clock_gettime(CLOCK_REALTIME, &realNow)
+            let stamped = Int64((try String(contentsOfFile: stamp, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            let micStart = monotonicNanos() - (Int64(realNow.tv_sec) * 1_000_000_000 + Int64(realNow.tv_nsec) - stamped)
+            // Once the bursts are over, the room's recording goes down the FIFO.
+            let over = waitUntil(seconds: 40) {
+                let runs = (try? rpc.result("Calibration.GetStatus"))?["runs"]?.arrayValue ?? []
+                return runs.contains { $0["state"] == "recorded" }
+            }
+            try #require(over, "\(ctl.errorText)")
+            let recording = Self.room(speakers, origin: micStart, seconds: Double(monotonicNanos() - micStart) / 1e9 - 0.3)
+            let bytes = recording.flatMap { value in
+                [UInt8(truncatingIfNeeded: UInt16(bitPattern: value)), UInt8(truncatingIfNeeded: UInt16(bitPattern: value) >> 8)]
+            }
+            let writer = try #require(FileHandle(forWritingAtPath: fifo))
+            writer.write(Data(bytes))
+            try writer.close()
+            #expect(ctl.waitForExit(seconds: 60) == 0, "\(ctl.errorText)")
+            _ = ctl.waitForOutputEnd(seconds: 5)
+            let output = String(decoding: ctl.output, as: UTF8.self)
+            print("tutti ctl calibrate:\n\(output)")
+            #expect(output.contains("SPEAKER") && output.contains("applied: s0 0 ms"), "\(output)")
+            let status = try rpc.result("Server.GetStatus")
+            for id in Self.ids {
+                let latency = ControlAPIServerTests.clients(status).first { $0["id"]?.stringValue == id }?["config"]?["latency"]?.intValue ?? -1
+                #expect(abs(Double(latency) - Self.hidden[id]!) <= 1, "\(id): latency \(latency)\n\(output)")
+            }
+        }
+    }
 }

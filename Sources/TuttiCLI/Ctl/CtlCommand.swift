@@ -17,7 +17,7 @@ struct CtlCommand: AsyncParsableCommand {
             """,
         subcommands: [
             CtlStatus.self, CtlVolume.self, CtlMute.self, CtlUnmute.self, CtlLatency.self, CtlName.self, CtlChannel.self,
-            CtlForget.self, CtlGroup.self, CtlParty.self, CtlPair.self, CtlStream.self, CtlSay.self, CtlRoutine.self, CtlBluetooth.self, CtlSpeakers.self,
+            CtlForget.self, CtlGroup.self, CtlParty.self, CtlPair.self, CtlStream.self, CtlSay.self, CtlRoutine.self, CtlBluetooth.self, CtlSpeakers.self, CtlCalibrate.self,
         ]
     )
 }
