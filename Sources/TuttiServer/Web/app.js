@@ -8,6 +8,7 @@ const state = {
   features: { routines: false, bluetooth: false, calibration: false },
   history: new Map(), // speaker ID -> [{ t, us }] of its clock error, the last few minutes
   capabilities: new Map(), // speaker ID -> its entry of Server.GetCapabilities
+  calibration: { busy: false, message: '', run: null },
   connected: false,
 };
 const historySeconds = 300;
@@ -155,6 +156,7 @@ function render() {
   renderUnavailable('bluetooth', state.features.bluetooth, 'Bluetooth (scan, pair, connect, forget)');
   renderBluetooth();
   renderUnavailable('calibration', state.features.calibration, 'Calibration with a microphone');
+  renderCalibration();
   renderHosts();
   if (focusKey) {
     const again = document.querySelector(`[data-key="${CSS.escape(focusKey)}"]`);
@@ -542,6 +544,97 @@ function renderBluetooth() {
     rows.length ? h('table', {}, h('thead', {}, h('tr', {}, ...['Speaker', 'State', 'Codec', 'Reported delay', 'Host', ''].map((t) => h('th', {}, t)))), h('tbody', {}, ...rows))
       : h('p', { class: 'muted' }, 'No Bluetooth speakers yet: put one in pairing mode and scan.'),
     ...failures, scan);
+}
+
+// Calibration with this device's microphone (Calibration.*): every connected speaker plays its
+// test bursts, the page records them and uploads the recording, the server finds each
+// speaker's delay relative to the first one heard; applying sets the corrections.
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+function renderCalibration() {
+  if (!state.features.calibration) return;
+  const calibration = state.calibration;
+  const parts = [
+    h('p', { class: 'muted' }, 'Put this device where you listen. Each speaker plays short bursts of noise in turn; the page hears them and finds how late each one really sounds.'),
+    h('button', { type: 'button', id: 'calibrate', disabled: calibration.busy, onclick: calibrateWithMicrophone },
+      calibration.busy ? 'Listening…' : 'Calibrate with this device\'s microphone'),
+  ];
+  if (calibration.message) parts.push(h('p', { role: 'status' }, calibration.message));
+  const run = calibration.run;
+  if (run && run.results) {
+    const name = (id) => { const client = clients().find((c) => c.id === id); return client ? clientName(client) : id; };
+    parts.push(h('div', { class: 'scroll' }, h('table', { id: 'calibration-results' },
+      h('thead', {}, h('tr', {}, ...['Speaker', 'Result', 'Delay', 'Correction', 'Confidence'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, ...run.results.map((item) => h('tr', { 'data-speaker': item.id },
+        h('td', {}, name(item.id)),
+        h('td', {}, item.status === 'measured' ? 'measured' : item.status === 'too_quiet' ? 'not heard' : 'unsure'),
+        h('td', {}, item.delayMs != null ? `${item.delayMs.toFixed(1)} ms` : '—'),
+        h('td', {}, item.newLatencyMs != null ? `${item.latencyMs} → ${item.newLatencyMs} ms` : '—'),
+        h('td', {}, `${Math.round(item.confidenceDB)} dB`)))))));
+    if (run.state !== 'applied' && run.results.some((item) => item.newLatencyMs != null)) {
+      parts.push(h('button', { type: 'button', onclick: async () => {
+        if (await act('Calibration.Apply', { id: run.id })) { run.state = 'applied'; calibration.message = 'Applied.'; scheduleRender(); }
+      } }, 'Apply the corrections'));
+    }
+  }
+  $('calibration').replaceChildren(...parts);
+}
+
+async function calibrateWithMicrophone() {
+  const calibration = state.calibration;
+  Object.assign(calibration, { busy: true, message: 'Asking for the microphone…', run: null });
+  scheduleRender();
+  let stream = null;
+  let context = null;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
+    context = new AudioContext();
+    const source = context.createMediaStreamSource(stream);
+    const processor = context.createScriptProcessor(4096, 1, 1);
+    const chunks = [];
+    let startedAt = null;
+    processor.onaudioprocess = (event) => {
+      const data = event.inputBuffer.getChannelData(0);
+      if (startedAt === null) startedAt = performance.now() - (data.length / context.sampleRate) * 1000;
+      chunks.push(new Float32Array(data));
+    };
+    source.connect(processor);
+    processor.connect(context.destination);
+    for (let waited = 0; startedAt === null && waited < 5000; waited += 50) await pause(50);
+    if (startedAt === null) throw new Error('the microphone gives no sound');
+    const speakers = clients().filter((client) => client.connected).map((client) => client.id);
+    const sent = performance.now();
+    const run = await connection.call('Calibration.Start', { speakers, rounds: 2, uncertaintyMs: 300 });
+    const runStart = (sent + performance.now()) / 2 + run.startsInMs;
+    calibration.message = `Listening to ${speakers.length} speakers for ${Math.round(run.durationMs / 1000)} s…`;
+    scheduleRender();
+    await pause(runStart + run.durationMs + 1000 - performance.now());
+    processor.disconnect();
+    source.disconnect();
+    const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    const pcm = new Int16Array(total);
+    let at = 0;
+    for (const chunk of chunks) for (const value of chunk) pcm[at++] = Math.max(-32768, Math.min(32767, Math.round(value * 32767)));
+    calibration.message = 'Working it out…';
+    scheduleRender();
+    for (let start = 0; start < pcm.length; start += 20000) {
+      const bytes = new Uint8Array(pcm.buffer, start * 2, Math.min(20000, pcm.length - start) * 2);
+      let binary = '';
+      for (const byte of bytes) binary += String.fromCharCode(byte);
+      await connection.call('Calibration.Deliver', { id: run.id, samples: btoa(binary), rate: context.sampleRate });
+    }
+    const analyzed = await connection.call('Calibration.Analyze', { id: run.id, startOffsetMs: startedAt - runStart });
+    calibration.run = analyzed.run;
+    const heard = analyzed.run.results.filter((item) => item.status === 'measured').length;
+    calibration.message = heard ? `Heard ${heard} of ${speakers.length} speakers.` : 'No speaker was heard clearly: turn them up, or bring the device closer.';
+  } catch (error) {
+    calibration.message = error.message || String(error);
+  } finally {
+    if (stream) stream.getTracks().forEach((track) => track.stop());
+    if (context) context.close();
+    calibration.busy = false;
+    scheduleRender();
+  }
 }
 
 // The capability table (Server.GetCapabilities): asked again when a speaker comes or goes.
