@@ -74,7 +74,7 @@ extension ControlPlane {
         case "Calibration.Start": return try await startCalibration(params)
         case "Calibration.GetStatus":
             if let id = params["id"]?.stringValue { return ["run": try calibrationRun(id).json] }
-            return ["runs": .array(calibrations.values.sorted { $0.startsAt < $1.startsAt }.map(\.json))]
+            return ["runs": .array(calibrations.values.sorted { $0.startsAt < $1.startsAt }.map(\.json))]  // the last 8
         case "Calibration.Deliver": return try deliverRecording(params)
         case "Calibration.Analyze": return try analyzeRecording(params)
         case "Calibration.Apply": return try applyCalibration(params)
@@ -153,7 +153,8 @@ extension ControlPlane {
         let endsAt = startsAt + Nanos(plan.duration * 1e9) + 300 * .nanosPerMillisecond
         let run = CalibrationRun(id: runID, plan: plan, level: level, startsAt: startsAt, endsAt: endsAt, latencies: latencies)
         calibrations[runID] = run
-        if calibrations.count > 16, let oldest = calibrations.values.filter({ $0.state != .playing }).min(by: { $0.startsAt < $1.startsAt }) {
+        // The last 8 runs are kept (each may hold a minute of recording).
+        if calibrations.count > 8, let oldest = calibrations.values.filter({ $0.state != .playing }).min(by: { $0.startsAt < $1.startsAt }) {
             calibrations[oldest.id] = nil
         }
         logger.info("calibration \(runID): \(ids.joined(separator: ", ")) play their bursts for \(String(format: "%.1f", plan.duration)) s")
@@ -236,6 +237,7 @@ extension ControlPlane {
             applied.append(["id": .string(speaker), "latencyMs": .int(latency)])
         }
         calibrations[id]?.state = .applied
+        calibrations[id]?.recording = []
         return ["applied": .array(applied)]
     }
 }
