@@ -122,7 +122,7 @@ func exercise(_ request: JSONRPC.Request) {
         simulate(actions)
     case .answer(let result):
         _ = result.text
-    case .addStream, .authenticate, .subscribe, .relay:
+    case .addStream, .authenticate, .subscribe, .relay, .capabilities, .calibration:
         break
     }
 }
