@@ -49,7 +49,8 @@ struct SnapclientPlaybackTests {
         let revivedRun = CounterSignal.analyze(revived.output)
         print("steady: \(steadyRun), victim: \(victimRun), revived: \(revivedRun)")
         #expect(steadyRun.firstBreak == nil, "steady client's output broke: \(steadyRun)\n\(steady.errorText.suffix(2000))")
-        #expect(steadyRun.signalFrames >= 48_000 * 6, "steady client played \(steadyRun.signalFrames) frames")
+        // ~6 s of the ~7 s it runs (after its buffer fills): 5 s leaves room for a slow start.
+        #expect(steadyRun.signalFrames >= 48_000 * 5, "steady client played \(steadyRun.signalFrames) frames")
         #expect(victimRun.firstBreak == nil, "\(victimRun)")
         #expect(victimRun.signalFrames >= 48_000 * 2)
         #expect(revivedRun.firstBreak == nil, "\(revivedRun)\n\(revived.errorText.suffix(2000))")
