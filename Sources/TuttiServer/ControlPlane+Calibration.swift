@@ -34,7 +34,8 @@ struct CalibrationRun: Sendable {
     /// The correction that makes a speaker sound with the reference: its delay relative to the
     /// reference plus the latency it played with (the reference keeps its own).
     func proposedLatency(_ speaker: String) -> Int? {
-        guard let measurement = result?.measurement(speaker), measurement.status == .measured, let delay = measurement.delay else { return nil }
+        guard let measurement = result?.measurement(speaker), measurement.status == .measured, let delay = measurement.delay, delay.isFinite,
+              abs(delay) < 10 else { return nil }
         return Int((delay * 1000 + Double(latencies[speaker] ?? 0)).rounded())
     }
 

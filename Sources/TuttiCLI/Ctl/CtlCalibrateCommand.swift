@@ -46,7 +46,9 @@ struct CtlCalibrate: AsyncParsableCommand {
                 ["speakers": .array(chosen.map { .string($0.id) }), "level": .double(level), "rounds": .int(rounds), "uncertaintyMs": .double(uncertaintyMs)],
                 timeout: .seconds(15))
             let received = Self.now
-            guard let id = run["id"]?.stringValue, let startsIn = run["startsInMs"]?.doubleValue, let duration = run["durationMs"]?.doubleValue else {
+            guard let id = run["id"]?.stringValue, let startsIn = run["startsInMs"]?.doubleValue, let duration = run["durationMs"]?.doubleValue,
+                  startsIn.isFinite, duration.isFinite, abs(startsIn) < 60_000, (0..<600_000).contains(duration)
+            else {
                 throw CtlError.unreachable("the server's answer has no run: \(run.text)")
             }
             // The run's start on this machine's clock: the server's "starts in" from the middle of the call.
