@@ -135,7 +135,7 @@ actor BluetoothPlayout {
 
     /// The sound-server source of a phone: the template's, or one whose name has its address.
     private func phoneSource(_ address: String) -> String? {
-        let underscored = address.uppercased().split(separator: ":").joined(separator: "_")
+        let underscored = Self.underscored(address)
         if let template = settings.phoneSourceTemplate { return template.replacingOccurrences(of: "{address}", with: underscored) }
         let sources = (try? SoundDevices.pulse(timeoutMilliseconds: 1500)) ?? []
         return sources.first { $0.direction == .input && !$0.isMonitor && $0.name.uppercased().contains(underscored) }?.name
@@ -226,11 +226,16 @@ actor BluetoothPlayout {
     }
 
     private func candidates(for device: BluetoothDevice) -> [(sink: String, pipeWire: Bool)] {
-        let address = device.address.uppercased().split(separator: ":").joined(separator: "_")
+        let address = Self.underscored(device.address)
         if let template = settings.sinkTemplate {
             return [(template.replacingOccurrences(of: "{address}", with: address), false)]
         }
         return [("bluez_output.\(address).1", true), ("bluez_sink.\(address).a2dp_sink", false)]
+    }
+
+    /// An address as sound servers write it in their sink and source names: `AA_BB_CC_DD_EE_FF`.
+    static func underscored(_ address: String) -> String {
+        address.uppercased().split(separator: ":").joined(separator: "_")
     }
 
     /// The first candidate sink the sound server has (opened and closed again to find out).

@@ -3,6 +3,7 @@ import Testing
 import TuttiControl
 import TuttiHarness
 import TuttiMeasure
+import TuttiServer
 import TuttiTestSupport
 
 /// Acoustic calibration end to end: three real speakers whose sound leaves 0, 180 and 310 ms
@@ -49,16 +50,29 @@ struct CalibrationRunTests {
         }
     }
 
-    @Test func calibrationFindsHiddenDelaysAndItsCorrectionsPutTheSpeakersInSync() async throws {
+    /// The speakers s0, s1 and s2 playing the server's music to their pipes, settled; `body`
+    /// gets the server's ports, a control client and the speaker processes.
+    static func withSpeakersPlaying(_ body: @escaping @Sendable (ServerPorts, RPCClient, [String: ChildProcess]) async throws -> Void) async throws {
         try await withServerPorts(sources: ["tone://?name=default&kind=music&codec=pcm"]) { ports, _ in
             let rpc = try RPCClient(port: ports.control)
             var speakers: [String: ChildProcess] = [:]
-            for id in Self.ids {
+            for id in ids {
                 speakers[id] = try ChildProcess(Peers.tutti!, ["speaker", "--server", "127.0.0.1:\(ports.stream)", "--id", id, "--output", "pipe:stdout"])
             }
             defer { speakers.values.forEach { $0.stop() } }
-            _ = try ControlAPIServerTests.waitForSpeakers(Set(Self.ids), rpc)
+            _ = try ControlAPIServerTests.waitForSpeakers(Set(ids), rpc)
             try await Task.sleep(for: .seconds(3))
+            try await body(ports, rpc, speakers)
+        }
+    }
+
+    /// 16-bit samples as little-endian bytes, as Calibration.Deliver and a recorder send them.
+    static func littleEndian(_ samples: some Collection<Int16>) -> [UInt8] {
+        samples.flatMap { value in [UInt8(truncatingIfNeeded: UInt16(bitPattern: value)), UInt8(truncatingIfNeeded: UInt16(bitPattern: value) >> 8)] }
+    }
+
+    @Test func calibrationFindsHiddenDelaysAndItsCorrectionsPutTheSpeakersInSync() async throws {
+        try await Self.withSpeakersPlaying { ports, rpc, speakers in
 
             // The microphone starts; then the run.
             let micStart = monotonicNanos()
@@ -72,9 +86,7 @@ struct CalibrationRunTests {
 
             let recording = Self.room(speakers, origin: micStart, seconds: Double(Int(monotonicNanos()) - Int(micStart)) / 1e9 - 0.5)
             for piece in stride(from: 0, to: recording.count, by: 20_000) {
-                let bytes = recording[piece..<min(piece + 20_000, recording.count)].flatMap { value in
-                    [UInt8(truncatingIfNeeded: UInt16(bitPattern: value)), UInt8(truncatingIfNeeded: UInt16(bitPattern: value) >> 8)]
-                }
+                let bytes = Self.littleEndian(recording[piece..<min(piece + 20_000, recording.count)])
                 _ = try rpc.result("Calibration.Deliver", ["id": .string(id), "samples": .string(Data(bytes).base64EncodedString()), "rate": 48_000])
             }
             // The recorder knows when it started only roughly: 40 ms off.
@@ -117,15 +129,7 @@ struct CalibrationRunTests {
     /// `tutti ctl calibrate --apply` with a recorder command that reads what the room simulation
     /// writes into a FIFO once the run is over (its start is stamped by the command itself).
     @Test func ctlCalibrateRecordsAnalysesAndApplies() async throws {
-        try await withServerPorts(sources: ["tone://?name=default&kind=music&codec=pcm"]) { ports, _ in
-            let rpc = try RPCClient(port: ports.control)
-            var speakers: [String: ChildProcess] = [:]
-            for id in Self.ids {
-                speakers[id] = try ChildProcess(Peers.tutti!, ["speaker", "--server", "127.0.0.1:\(ports.stream)", "--id", id, "--output", "pipe:stdout"])
-            }
-            defer { speakers.values.forEach { $0.stop() } }
-            _ = try ControlAPIServerTests.waitForSpeakers(Set(Self.ids), rpc)
-            try await Task.sleep(for: .seconds(3))
+        try await Self.withSpeakersPlaying { ports, rpc, speakers in
 
             let directory = try TemporaryDirectory()
             defer { directory.cleanup() }
@@ -148,9 +152,7 @@ struct CalibrationRunTests {
             }
             try #require(over, "\(ctl.errorText)")
             let recording = Self.room(speakers, origin: micStart, seconds: Double(monotonicNanos() - micStart) / 1e9 - 0.3)
-            let bytes = recording.flatMap { value in
-                [UInt8(truncatingIfNeeded: UInt16(bitPattern: value)), UInt8(truncatingIfNeeded: UInt16(bitPattern: value) >> 8)]
-            }
+            let bytes = Self.littleEndian(recording)
             let writer = try #require(FileHandle(forWritingAtPath: fifo))
             writer.write(Data(bytes))
             try writer.close()

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import Synchronization
 import TuttiControl
+import TuttiHarness
 
 /// `tutti ctl calibrate`: measures each speaker's real delay with a microphone and (with
 /// `--apply`) corrects it.
@@ -38,7 +38,15 @@ struct CtlCalibrate: AsyncParsableCommand {
         try await options.run { connection, status in
             let chosen = try speakers.isEmpty ? status.groups.flatMap(\.clients).filter(\.connected) : speakers.map { try status.speaker($0) }
             guard !chosen.isEmpty else { throw CtlError.notFound("no connected speakers to calibrate") }
-            let recorder = try Recorder(command: record)
+            // `exec`: the shell becomes the recorder, so stopping it stops the recording (what a
+            // pipeline leaves running ends at its next write, once this process is gone).
+            let recorderStart = Self.now
+            let recorder: ChildProcess
+            do {
+                recorder = try ChildProcess("/bin/sh", ["-c", "exec " + record])
+            } catch {
+                throw CtlError.usage("cannot run the recorder '\(record)': \(error)")
+            }
             defer { recorder.stop() }
             let sent = Self.now
             let run = try await connection.call(
@@ -54,13 +62,13 @@ struct CtlCalibrate: AsyncParsableCommand {
             // The run's start on this machine's clock: the server's "starts in" from the middle of the call.
             let runStart = (sent + received) / 2 + startsIn / 1000
             FileHandle.standardError.write(Data("calibrating \(chosen.map(\.displayName).joined(separator: ", ")): \(String(format: "%.0f", duration / 1000)) s of test bursts…\n".utf8))
-            let wanted = Int((runStart + duration / 1000 - recorder.startedAt) * Double(rate)) * 2
+            let wanted = Int((runStart + duration / 1000 - recorderStart) * Double(rate)) * 2
             let deadline = runStart + duration / 1000 + 30
-            while recorder.bytes < wanted, !recorder.ended, Self.now < deadline {
+            while recorder.reads.reduce(0, { $0 + $1.bytes.count }) < wanted, !recorder.waitForOutputEnd(seconds: 0), Self.now < deadline {
                 try await Task.sleep(for: .milliseconds(100))
             }
             recorder.stop()
-            let samples = recorder.data
+            let samples = recorder.output
             guard samples.count >= wanted / 2 else {
                 throw CtlError.unreachable("the recorder gave \(samples.count / 2) samples, fewer than the run needs (\(wanted / 2)): \(recorder.errorText)")
             }
@@ -70,7 +78,7 @@ struct CtlCalibrate: AsyncParsableCommand {
                     "Calibration.Deliver", ["id": .string(id), "samples": .string(Data(slice).base64EncodedString()), "rate": .int(rate)])
             }
             let analyzed = try await connection.call(
-                "Calibration.Analyze", ["id": .string(id), "startOffsetMs": .double((recorder.startedAt - runStart) * 1000)], timeout: .seconds(60))
+                "Calibration.Analyze", ["id": .string(id), "startOffsetMs": .double((recorderStart - runStart) * 1000)], timeout: .seconds(60))
             let result = analyzed["run"] ?? .null
             var text = Self.table(result, names: Dictionary(chosen.map { ($0.id, $0.displayName) }) { first, _ in first })
             let measured = (result["results"]?.arrayValue ?? []).filter { $0["status"] == "measured" }
@@ -87,7 +95,7 @@ struct CtlCalibrate: AsyncParsableCommand {
         }
     }
 
-    static var now: Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    static var now: Double { Double(monotonicNanos()) / 1e9 }
 
     static func table(_ run: JSON, names: [String: String]) -> String {
         var rows = [["SPEAKER", "STATUS", "DELAY", "LATENCY NOW", "NEW LATENCY", "CONFIDENCE", "LEVEL", "TRIM"]]
@@ -101,55 +109,5 @@ struct CtlCalibrate: AsyncParsableCommand {
         }
         let reference = run["reference"]?.stringValue.map { "delays relative to \(names[$0] ?? $0)" } ?? ""
         return (StatusTable.table(rows) + [reference]).joined(separator: "\n")
-    }
-
-    /// The recording command, its output collected as it comes.
-    final class Recorder: Sendable {
-        private let process: Process
-        private let output = Mutex<(data: [UInt8], ended: Bool, error: [UInt8])>(([], false, []))
-        /// When it was started, on this machine's clock (seconds).
-        let startedAt: Double
-
-        init(command: String) throws {
-            process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            // `exec`: the shell becomes the recorder, so stopping it stops the recording (what a
-            // pipeline leaves running ends at its next write, once this process is gone).
-            process.arguments = ["-c", "exec " + command]
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            process.standardInput = FileHandle.nullDevice
-            startedAt = CtlCalibrate.now
-            do {
-                try process.run()
-            } catch {
-                throw CtlError.usage("cannot run the recorder '\(command)': \(error)")
-            }
-            Thread.detachNewThread { [self] in
-                while true {
-                    let chunk = out.fileHandleForReading.availableData
-                    if chunk.isEmpty { break }
-                    output.withLock { $0.data += chunk }
-                }
-                output.withLock { $0.ended = true }
-            }
-            Thread.detachNewThread { [self] in
-                while true {
-                    let chunk = err.fileHandleForReading.availableData
-                    if chunk.isEmpty { break }
-                    output.withLock { $0.error = Array(($0.error + chunk).suffix(2_000)) }
-                }
-            }
-        }
-
-        var bytes: Int { output.withLock { $0.data.count } }
-        var ended: Bool { output.withLock { $0.ended } }
-        var data: [UInt8] { output.withLock { $0.data } }
-        var errorText: String { output.withLock { String(decoding: $0.error, as: UTF8.self) } }
-
-        func stop() {
-            if process.isRunning { process.terminate() }
-        }
     }
 }

@@ -32,9 +32,8 @@ struct CtlSpeakers: AsyncParsableCommand {
                 let clients = status.groups.flatMap { group in group.clients.map { (group, $0) } }.filter { only == nil || $0.1.id == only?.id }
                 var rows = [["SPEAKER", "ID", "GROUP", "HOST", "SOFTWARE", "STATE", "SYNC"]]
                 for (group, client) in clients {
-                    let state = client.playing?["state"]?.stringValue.map { $0 == "playing" ? $0 : "\($0): \(client.playing?["reason"]?.stringValue ?? "")" }
                     rows.append([client.displayName, client.id, group.displayName, client.hostName, client.software,
-                                 state ?? (client.connected ? "connected" : "offline"), StatusTable.sync(client)])
+                                 StatusTable.reportedState(client) ?? (client.connected ? "connected" : "offline"), StatusTable.sync(client)])
                 }
                 return CtlOutput(text: StatusTable.table(rows).joined(separator: "\n"), json: try await connection.call("Server.GetStatus"))
             }

@@ -16,11 +16,8 @@ enum StatusTable {
             var rows = [["SPEAKER", "ID", "VOL", "LATENCY", "CHANNEL", "STATE", "SYNC"]]
             for client in group.clients {
                 let pair = status.pairs.first { $0.left == client.id || $0.right == client.id }
-                // The server says whether it plays and why not (a Bluetooth speaker out of range…).
                 let state =
-                    client.playing.flatMap { playing in
-                        playing["state"]?.stringValue.map { $0 == "playing" ? $0 : "\($0): \(playing["reason"]?.stringValue ?? "")" }
-                    }
+                    Self.reportedState(client)
                     ?? (!client.connected ? "offline"
                         : client.muted || group.muted ? "muted"
                         : stream?.status == "playing" ? "playing" : "idle (no audio)")
@@ -32,6 +29,14 @@ enum StatusTable {
             lines += table(rows).map { "  " + $0 }
         }
         return lines.drop { $0.isEmpty }.joined(separator: "\n")
+    }
+
+    /// Whether the server says the speaker plays, and why not ("excluded: out of range…");
+    /// nil from an older server, which does not say.
+    static func reportedState(_ client: StatusSnapshot.Client) -> String? {
+        client.playing.flatMap { playing in
+            playing["state"]?.stringValue.map { $0 == "playing" ? $0 : "\($0): \(playing["reason"]?.stringValue ?? "")" }
+        }
     }
 
     /// A speaker's own sync report, briefly; "–" for speakers that send none (snapclient).
