@@ -23,6 +23,7 @@ public final class ChildProcess: @unchecked Sendable {
     private let state = Mutex<(reads: [Read], stderr: [UInt8], status: Int32?)>(([], [], nil))
     private let exited = DispatchSemaphore(value: 0)
     private let outputEnded = DispatchSemaphore(value: 0)
+    private let errorEnded = DispatchSemaphore(value: 0)
 
     public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
@@ -64,6 +65,7 @@ public final class ChildProcess: @unchecked Sendable {
         }
         Thread.detachNewThread { [self] in
             pump(err) { _, bytes in state.withLock { $0.stderr.append(contentsOf: bytes) } }
+            errorEnded.signal()
         }
         Thread.detachNewThread { [self] in
             var status: Int32 = 0
@@ -112,12 +114,15 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    /// Waits up to `seconds` for the child to exit; returns its exit code (128 + signal when
-    /// killed by one), or nil if it is still running.
+    /// Waits up to `seconds` for the child to exit, and then for what it wrote to stderr;
+    /// returns its exit code (128 + signal when killed by one), or nil if it is still running.
     public func waitForExit(seconds: Double) -> Int32? {
         if isRunning {
             guard exited.wait(timeout: .now() + seconds) == .success else { return nil }
             exited.signal()  // later waits return at once
+            // What it wrote to stderr before exiting is read by now (unless a child of its own
+            // keeps the pipe open: then after a second at most).
+            if errorEnded.wait(timeout: .now() + 1) == .success { errorEnded.signal() }
         }
         let status = state.withLock { $0.status } ?? 0
         let signal = status & 0x7F
