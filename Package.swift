@@ -16,7 +16,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -32,6 +31,8 @@ let package = Package(
         .target(name: "TuttiFLAC", dependencies: ["TuttiAudio"]),
         // The system model (speakers, groups, streams, pairs, party mode) and the JSON-RPC API.
         .target(name: "TuttiControl"),
+        // The TOML config file (a parser written here), apart so that the fuzzer reaches it alone.
+        .target(name: "TuttiConfig"),
 
         // Adapters.
         .target(name: "TuttiOpus", dependencies: ["TuttiAudio"]),  // libopus through dlopen
@@ -86,11 +87,10 @@ let package = Package(
             name: "TuttiCLI",
             dependencies: [
                 "TuttiServer", "TuttiSpeaker", "TuttiSources", "TuttiAudio", "TuttiTiming", "TuttiHarness", "TuttiMeasure", "TuttiFLAC",
-                "TuttiBluetooth", "TuttiDBus", "TuttiControl", "TuttiOutputs",
+                "TuttiBluetooth", "TuttiDBus", "TuttiControl", "TuttiOutputs", "TuttiConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
         .executableTarget(name: "tutti", dependencies: ["TuttiCLI"]),
@@ -120,6 +120,7 @@ let package = Package(
         ),
         .testTarget(name: "TuttiAudioTests", dependencies: ["TuttiAudio"]),
         .testTarget(name: "TuttiControlTests", dependencies: ["TuttiControl"]),
+        .testTarget(name: "TuttiConfigTests", dependencies: ["TuttiConfig"]),
         .testTarget(
             name: "TuttiStoreTests", dependencies: ["TuttiStore", "TuttiControl", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TuttiTimingTests", dependencies: ["TuttiTiming"]),
@@ -173,7 +174,7 @@ if ProcessInfo.processInfo.environment["TUTTI_FUZZ"] != nil {
     package.products.append(.executable(name: "tutti-fuzz", targets: ["TuttiFuzz"]))
     package.targets.append(.executableTarget(
         name: "TuttiFuzz",
-        dependencies: ["TuttiWire", "TuttiControl", "TuttiFLAC", "TuttiDBus", .product(name: "NIOCore", package: "swift-nio")],
+        dependencies: ["TuttiWire", "TuttiControl", "TuttiFLAC", "TuttiDBus", "TuttiConfig", "TuttiSources", .product(name: "NIOCore", package: "swift-nio")],
         path: "Fuzz/Sources/TuttiFuzz",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import TuttiConfig
 import TuttiServer
 import TuttiSources
 
@@ -56,7 +57,13 @@ struct ServerCommand: AsyncParsableCommand {
     /// Merges the config file (if any) and the command line; throws a message for the user.
     func resolvedConfiguration() throws(ConfigurationError) -> ServerConfiguration {
         var file = ConfigFile()
-        if let config { file = try ConfigFile.load(path: config) }
+        if let config {
+            do {
+                file = try ConfigFile.load(path: config)
+            } catch {
+                throw ConfigurationError(error.message)
+            }
+        }
         var sources: [SourceURI] = []
         for text in file.sourceURIs + source {
             do {
@@ -72,7 +79,10 @@ struct ServerCommand: AsyncParsableCommand {
         configuration.controlPort = controlPort ?? file.control_port ?? configuration.controlPort
         configuration.httpPort = httpPort ?? file.http_port ?? configuration.httpPort
         configuration.dataDirectory = dataDir ?? file.data_dir ?? Self.defaultDataDirectory()
-        configuration.speakers = file.speakerSettings
+        configuration.speakers = (file.speakers ?? [:]).mapValues { speaker in
+            ServerConfiguration.SpeakerSettings(
+                stream: speaker.stream, volume: speaker.volume ?? 100, muted: speaker.muted ?? false, latencyMs: speaker.latency_ms ?? 0)
+        }
         configuration.trustedNetworks = (file.trusted_networks ?? []) + trustedNetworks
         configuration.mediaDirectories = (file.media_dirs ?? []) + mediaDirs
         configuration.token = file.token

@@ -61,6 +61,9 @@ import TuttiServer
         ("buffer_ms = 5\nsources = [\"tone://?name=a\"]", "buffer 5 ms is outside"),
         ("", "no source"),
         ("sources = [\"tone://?name=a\"]\ntime_zone = \"Mars/Olympus\"", "'Mars/Olympus' is not a time zone"),
+        // Found by the fuzzer: the TOML parser used before aborted the process on these.
+        ("sources = [\"tone://?name=a\"]\n[k\u{01}]", "line 2: expected ']' to end the table name, found control character U+0001"),
+        ("token = \"\"\"a\n[b\"\"\"\nsources = [\n  \"tone://?name=a\",\n]\n [ #]", "line 6: expected a key"),
     ])
     func badConfigFilesAreExplained(text: String, message: String) throws {
         let directory = try TemporaryDirectory()

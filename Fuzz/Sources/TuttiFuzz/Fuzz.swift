@@ -1,8 +1,10 @@
 import Foundation
 import NIOCore
+import TuttiConfig
 import TuttiControl
 import TuttiDBus
 import TuttiFLAC
+import TuttiSources
 import TuttiWire
 
 // libFuzzer targets for Tutti's parsers of untrusted input, in one executable built only by
@@ -12,6 +14,7 @@ import TuttiWire
 //   phrase   the plain-text grammar, and every action it reads, run on a copy of a model
 //   flac     the FLAC decoder's every path
 //   dbus     D-Bus messages as the bus sends them (a stream of them), re-encoding what decodes
+//   toml     the config file (TOMLKit's C++ parser, the strict decoding) and every source URI in it
 // Besides crashes, a broken model invariant after a command is a finding (it traps).
 
 let target = ProcessInfo.processInfo.environment["TUTTI_FUZZ_TARGET"] ?? "wire"
@@ -25,7 +28,8 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case "phrase": fuzzPhrase(String(decoding: bytes, as: UTF8.self))
     case "flac": FLACFuzz.run(data: bytes)
     case "dbus": fuzzDBus(bytes)
-    default: fatalError("TUTTI_FUZZ_TARGET must be wire, jsonrpc, phrase, flac or dbus, not \(target)")
+    case "toml": fuzzConfig(String(decoding: bytes, as: UTF8.self))
+    default: fatalError("TUTTI_FUZZ_TARGET must be wire, jsonrpc, phrase, flac, dbus or toml, not \(target)")
     }
     return 0
 }
@@ -53,6 +57,12 @@ func fuzzWire(_ bytes: [UInt8]) {
         var encoded = frame.encoded()
         _ = try? decoder.next(from: &encoded)
     }
+}
+
+/// A config file as `tutti server --config` reads it: decoded strictly, then each source parsed.
+func fuzzConfig(_ text: String) {
+    guard let file = try? ConfigFile.decode(text, name: "fuzz.toml") else { return }
+    for uri in file.sourceURIs { _ = try? SourceURI(parsing: uri) }
 }
 
 /// Splits bytes into messages as the connection does; whatever decodes must encode to bytes that
