@@ -6,6 +6,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: Tutti beside its peers, one run, one table.",
-        subcommands: [SyncBenchCommand.self, SimulationBenchCommand.self, CodecBenchCommand.self, SoakBenchCommand.self]
+        subcommands: [SyncBenchCommand.self, SimulationBenchCommand.self, CodecBenchCommand.self, SoakBenchCommand.self, FanoutBenchCommand.self]
     )
 }
