@@ -42,6 +42,9 @@ struct SpeakerCommand: AsyncParsableCommand {
     @Option(name: .customLong("clock-drift-ppm"), help: "Simulated clock rate error in ppm.")
     var clockDriftPPM: Double = 0
 
+    @Option(name: .customLong("clock-step"), help: ArgumentHelp("Simulated clock step: AFTER:BY seconds (--clock-step=10:-5 sets the clock 5 s back 10 s after start).", valueName: "after:by"))
+    var clockStep: String?
+
     @Flag(name: .long, help: "Manage this box's Bluetooth speakers through BlueZ (the server's Bluetooth.* requests and `tutti ctl bt`).")
     var bluetooth = false
 
@@ -63,6 +66,7 @@ struct SpeakerCommand: AsyncParsableCommand {
         guard (1...99).contains(instance) else { throw ValidationError("--instance must be 1...99") }
         guard (-10_000...10_000).contains(latencyMs) else { throw ValidationError("--latency-ms must be within ±10000") }
         guard abs(clockDriftPPM) <= 10_000 else { throw ValidationError("--clock-drift-ppm must be within ±10000") }
+        _ = try parsedClockStep()
         _ = try bluetoothConfiguration()
     }
 
@@ -78,12 +82,21 @@ struct SpeakerCommand: AsyncParsableCommand {
         return configuration
     }
 
+    func parsedClockStep() throws -> SpeakerConfiguration.ClockStep? {
+        guard let clockStep else { return nil }
+        let parts = clockStep.split(separator: ":").map { Double($0) }
+        guard parts.count == 2, let after = parts[0], let by = parts[1], after >= 0, after.isFinite, by.isFinite, abs(by) <= 86_400 else {
+            throw ValidationError("--clock-step '\(clockStep)' is not AFTER:BY seconds (AFTER ≥ 0, |BY| ≤ a day)")
+        }
+        return SpeakerConfiguration.ClockStep(afterSeconds: after, bySeconds: by)
+    }
+
     func speakerConfiguration() -> SpeakerConfiguration {
         let (host, port) = SpeakerConfiguration.parseServer(server)!
         let id = self.id ?? ProcessInfo.processInfo.hostName
         return SpeakerConfiguration(
             host: host, port: port, id: id, name: name, instance: instance, latencyMs: latencyMs, output: output,
-            clockOffsetSeconds: clockOffsetSeconds, clockDriftPPM: clockDriftPPM)
+            clockOffsetSeconds: clockOffsetSeconds, clockDriftPPM: clockDriftPPM, clockStep: try? parsedClockStep())
     }
 
     func run() async throws {

@@ -28,6 +28,11 @@ public struct TOMLError: Error, Equatable, Sendable, CustomStringConvertible {
     public var line: Int
     public var message: String
     public var description: String { "line \(line): \(message)" }
+
+    public init(line: Int, message: String) {
+        self.line = line
+        self.message = message
+    }
 }
 
 public enum TOML {
@@ -65,6 +70,10 @@ private struct TOMLParser {
     let bytes: [UInt8]
     var index = 0
     var line = 1
+    /// Arrays and inline tables open around the value being read: bounded, so that a file of
+    /// "[[[[…" is an error rather than a stack overflow (found by the fuzzer).
+    var nesting = 0
+    static let maximumNesting = 64
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -238,6 +247,8 @@ private struct TOMLParser {
     }
 
     mutating func array() throws(TOMLError) -> TOMLValue {
+        try enter()
+        defer { nesting -= 1 }
         index += 1
         var elements: [TOMLValue] = []
         while true {
@@ -257,6 +268,8 @@ private struct TOMLParser {
     }
 
     mutating func inlineTable() throws(TOMLError) -> TOMLValue {
+        try enter()
+        defer { nesting -= 1 }
         index += 1
         let table = TableNode()
         skipBlanks()
@@ -280,6 +293,11 @@ private struct TOMLParser {
                 throw fail("expected ',' or '}' in the inline table\(found)")
             }
         }
+    }
+
+    mutating func enter() throws(TOMLError) {
+        guard nesting < Self.maximumNesting else { throw fail("arrays and inline tables nested more than \(Self.maximumNesting) deep") }
+        nesting += 1
     }
 
     // MARK: Strings

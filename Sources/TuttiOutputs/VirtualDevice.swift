@@ -75,7 +75,7 @@ struct PacedVirtualDevice {
     mutating func waitForNextPeriod() -> PeriodTiming {
         if let writeTime = pacer.nextWriteTime {
             var now = clock.now()
-            while now < writeTime {
+            while now < writeTime && !pacer.clockWentBack(at: now) {
                 sleep(writeTime - now)
                 now = clock.now()
             }
@@ -83,7 +83,7 @@ struct PacedVirtualDevice {
         let reanchors = pacer.reanchorCount
         let timing = pacer.beginPeriod(at: clock.now())
         if pacer.reanchorCount != reanchors {
-            logger.warning("output fell more than \(pacer.maximumLateness / .nanosPerMillisecond) ms behind; re-anchored its timeline",
+            logger.warning("output fell more than \(pacer.maximumLateness / .nanosPerMillisecond) ms behind, or its clock went back; re-anchored its timeline",
                            metadata: ["reanchors": "\(pacer.reanchorCount)"])
         }
         return timing

@@ -19,7 +19,9 @@ import TuttiTiming
 /// more than ``maximumLateness`` after its write time (the process was stopped, the pipe's
 /// reader stalled) re-anchors instead: `start = now + lead` as if the device had just been
 /// opened, and ``reanchorCount`` goes up. Re-anchoring is a gap on the virtual timeline, never
-/// a burst of stale blocks.
+/// a burst of stale blocks. A clock that went back (a write time further ahead than a period
+/// plus ``maximumLateness`` can only mean that) re-anchors too, rather than wait for the lost
+/// time to pass again.
 public struct VirtualDevicePacer: Sendable, Equatable {
     /// Whether the device has been anchored yet.
     public enum State: Equatable, Sendable {
@@ -72,12 +74,19 @@ public struct VirtualDevicePacer: Sendable, Equatable {
     /// Anchors an idle device, and re-anchors one more than ``maximumLateness`` behind. Calling
     /// it again before ``framesWritten(_:)`` reports the same block (with a newer `now`).
     public mutating func beginPeriod(at now: Nanos) -> PeriodTiming {
-        if let due = nextDueTime, now - (due - lead) <= maximumLateness {
+        if let due = nextDueTime, now - (due - lead) <= maximumLateness, !clockWentBack(at: now) {
             return PeriodTiming(localNow: now, delay: due - now, frames: periodFrames)
         }
         if state != .idle { reanchorCount += 1 }
         state = .running(start: now + lead, framesWritten: 0)
         return PeriodTiming(localNow: now, delay: lead, frames: periodFrames)
+    }
+
+    /// Whether the next write time is so far after `now` that the clock must have been set back:
+    /// further than a period plus ``maximumLateness`` (a writer never gets that early).
+    public func clockWentBack(at now: Nanos) -> Bool {
+        guard let write = nextWriteTime else { return false }
+        return write - now > dueTime(ofFrame: Int64(periodFrames), start: 0) + maximumLateness
     }
 
     /// `frames` frames were handed to the device (usually ``periodFrames``). Ignored while idle.

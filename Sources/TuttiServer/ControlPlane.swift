@@ -14,7 +14,10 @@ import TuttiTiming
 /// (durably) before anyone hears of it: a call's response, notifications to other clients and
 /// new settings for speakers all follow the save. A user's change that cannot be stored is
 /// refused; a speaker's own report that cannot be stored still takes effect (it is live state)
-/// and is stored with the next save that succeeds.
+/// and is stored with the next save that succeeds. Speakers coming and going, their sync and
+/// their streams' play state are not anyone's setting: they are stored in batches, a tenth of
+/// a second later, so that 200 speakers connecting at once wait for one disk write, not for
+/// 200 in a row (each answer to a Hello used to wait for its own).
 actor ControlPlane {
     nonisolated let eventLoop: any EventLoop
     nonisolated var unownedExecutor: UnownedSerialExecutor { eventLoop.executor.asUnownedSerialExecutor() }
@@ -24,6 +27,8 @@ actor ControlPlane {
     /// so that the next save writes that change too.
     private var stored: PersistentState
     private var storeBehind = false
+    /// Whether a batched save of speakers' live state is due.
+    private var flushScheduled = false
     let api: ControlAPI
     let access: AccessPolicy
     let core: ServerCore
@@ -90,8 +95,10 @@ actor ControlPlane {
             case .streamStatus(let id, let playing): .setStreamStatus(id, playing ? .playing : .idle)
             case .hostAnswered: preconditionFailure("handled above")
             }
+        var live = true
+        if case .reported = event { live = false }  // a volume a user set on the speaker's own host
         do {
-            _ = try apply(command, origin: nil, refuseUnstored: false)
+            _ = try apply(command, origin: nil, refuseUnstored: false, batched: live)
         } catch {
             logger.error("\(command): \(error)")
         }
@@ -106,15 +113,20 @@ actor ControlPlane {
     /// - Parameters:
     ///   - origin: the client whose call this is (it gets the response, not the notifications).
     ///   - refuseUnstored: true for users' changes, which are refused when they cannot be stored.
+    ///   - batched: live state, stored with the next batch (``flushStore()``) rather than now.
     @discardableResult
-    func apply(_ command: Command, origin: (any ControlClient)?, refuseUnstored: Bool = true) throws(ControlError) -> Outcome {
+    func apply(_ command: Command, origin: (any ControlClient)?, refuseUnstored: Bool = true, batched: Bool = false) throws(ControlError) -> Outcome {
         let (next, outcome) = try model.applying(command, at: WallTime(seconds: Date().timeIntervalSince1970)) {
             UUID().uuidString.lowercased()
         }
         // The model's own changes apply to what is stored, unless an earlier save failed: then
         // compare with what the store holds, so the failed change is written with this one.
         let changes = storeBehind ? StoreChange.changes(from: stored, to: next.persistent) : outcome.effects.store
-        if !changes.isEmpty {
+        if batched, !changes.isEmpty {
+            if !storeBehind { stored = model.persistent }
+            storeBehind = true
+            scheduleStoreFlush()
+        } else if !changes.isEmpty {
             do {
                 try store.save(changes)
                 if storeBehind { stored = next.persistent }
@@ -134,6 +146,29 @@ actor ControlPlane {
         if outcome.effects.events.contains(.routinesChanged) { scheduleRoutineTimes() }
         runEventTriggers(from: previous, to: next)
         return outcome
+    }
+
+    private func scheduleStoreFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        Task {
+            try? await Task.sleep(for: .milliseconds(100))
+            self.flushStore()
+        }
+    }
+
+    /// Stores what the store is behind on (batched live state, or a change whose save failed);
+    /// also when the server stops.
+    func flushStore() {
+        flushScheduled = false
+        guard storeBehind else { return }
+        do {
+            try store.save(StoreChange.changes(from: stored, to: model.persistent))
+            stored = model.persistent
+            storeBehind = false
+        } catch {
+            logger.error("could not store speakers' changes (kept in memory, stored with the next save): \(error)")
+        }
     }
 
     private func publish(_ effects: Effects, origin: (any ControlClient)?) {

@@ -114,6 +114,7 @@ public final class TuttiServer: Service, Sendable {
             try? await gracefulShutdown()
             logger.info("shutting down")
             await control.stopRoutineTimes()
+            await control.flushStore()
             try? await tasks.waitForAll()
             await stop(readers: readers, core: core, channels: channels, group: group)
         }

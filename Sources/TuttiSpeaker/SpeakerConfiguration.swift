@@ -16,12 +16,23 @@ public struct SpeakerConfiguration: Sendable, Equatable {
     public var output: String
     /// Simulated clock error: the speaker's clock runs this far ahead...
     public var clockOffsetSeconds: Double
-    /// ...and this many parts per million fast (negative: slow).
+    /// ...and this many parts per million fast (negative: slow)...
     public var clockDriftPPM: Double
+    /// ...and steps once while it runs: `bySeconds` later (negative: earlier) from `afterSeconds` on.
+    public var clockStep: ClockStep?
+
+    public struct ClockStep: Sendable, Equatable {
+        public var afterSeconds: Double
+        public var bySeconds: Double
+        public init(afterSeconds: Double, bySeconds: Double) {
+            self.afterSeconds = afterSeconds
+            self.bySeconds = bySeconds
+        }
+    }
 
     public init(
         host: String, port: Int = 1704, id: String, name: String? = nil, instance: Int = 1, latencyMs: Int = 0,
-        output: String = "pipe:stdout", clockOffsetSeconds: Double = 0, clockDriftPPM: Double = 0
+        output: String = "pipe:stdout", clockOffsetSeconds: Double = 0, clockDriftPPM: Double = 0, clockStep: ClockStep? = nil
     ) {
         self.host = host
         self.port = port
@@ -32,6 +43,7 @@ public struct SpeakerConfiguration: Sendable, Equatable {
         self.output = output
         self.clockOffsetSeconds = clockOffsetSeconds
         self.clockDriftPPM = clockDriftPPM
+        self.clockStep = clockStep
     }
 
     /// Parses `HOST[:PORT]`, `[v6addr]:PORT` or a bare IPv6 address; nil if malformed.

@@ -32,7 +32,8 @@ public final class TuttiSpeaker: Service, Sendable {
         mailbox.extraLatencyMs = configuration.latencyMs
         self.logger = logger
         self.clock = SkewedClock(
-            base: MonotonicClock(), offset: Nanos(configuration.clockOffsetSeconds * 1e9), ppm: configuration.clockDriftPPM)
+            base: MonotonicClock(), offset: Nanos(configuration.clockOffsetSeconds * 1e9), ppm: configuration.clockDriftPPM,
+            step: configuration.clockStep.map { (after: Nanos($0.afterSeconds * 1e9), by: Nanos($0.bySeconds * 1e9)) })
     }
 
     /// Changes this output path's own latency (ms, on top of the server's setting) while it
@@ -69,8 +70,9 @@ public final class TuttiSpeaker: Service, Sendable {
         let current = self.current
         let estimate = SharedClockEstimate()
         logger.info("speaker '\(configuration.id)' → \(configuration.host):\(configuration.port), output \(configuration.output)")
-        if configuration.clockOffsetSeconds != 0 || configuration.clockDriftPPM != 0 {
-            logger.notice("simulated clock: offset \(configuration.clockOffsetSeconds) s, drift \(configuration.clockDriftPPM) ppm")
+        if configuration.clockOffsetSeconds != 0 || configuration.clockDriftPPM != 0 || configuration.clockStep != nil {
+            let step = configuration.clockStep.map { ", stepping by \($0.bySeconds) s after \($0.afterSeconds) s" } ?? ""
+            logger.notice("simulated clock: offset \(configuration.clockOffsetSeconds) s, drift \(configuration.clockDriftPPM) ppm\(step)")
         }
 
         await withGracefulShutdownHandler {

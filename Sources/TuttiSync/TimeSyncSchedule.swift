@@ -77,6 +77,15 @@ public struct TimeSyncSchedule: Sendable {
     ///   - quality: the estimator's current figures (its offset standard error picks the phase).
     ///   - isLocked: the estimator's lock.
     public mutating func poll(now: Nanos, quality: ClockEstimator.Quality, isLocked: Bool) -> Action {
+        // A clock that went back (set by hand, a virtual machine resumed): every time noted
+        // before is in the future. Forget them rather than wait for the lost time to pass again;
+        // requests in flight are lost (their replies would measure a negative round trip).
+        if let lastSend, lastSend > now {
+            lostCount += inFlight.count
+            inFlight.removeAll()
+            self.lastSend = nil
+            lastReply = nil
+        }
         let expired = inFlight.filter { now - $0.sentAt >= configuration.lostAfter }.count
         if expired > 0 {
             lostCount += expired

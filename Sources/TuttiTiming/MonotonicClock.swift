@@ -30,19 +30,25 @@ public struct SkewedClock<Base: TimeSource>: TimeSource {
     public let base: Base
     public let offset: Nanos
     public let ppm: Double
+    /// A step of the clock, as a host whose clock is set while it runs would see: from `after`
+    /// (of `base` time since creation) on, the clock reads `by` later (negative: earlier).
+    public let step: (after: Nanos, by: Nanos)?
     private let origin: Nanos
 
-    /// Creates a clock `offset` ahead of `base`, running `ppm` parts per million fast (negative: slow).
-    public init(base: Base, offset: Nanos, ppm: Double) {
+    /// Creates a clock `offset` ahead of `base`, running `ppm` parts per million fast (negative:
+    /// slow), stepping once by `step.by` when `step.after` has passed.
+    public init(base: Base, offset: Nanos, ppm: Double, step: (after: Nanos, by: Nanos)? = nil) {
         self.base = base
         self.offset = offset
         self.ppm = ppm
+        self.step = step
         self.origin = base.now()
     }
 
     public func now() -> Nanos {
         let t = base.now()
         let elapsed = t - origin
-        return t + offset + Nanos((Double(elapsed) * ppm / 1_000_000).rounded())
+        let stepped = step.map { elapsed >= $0.after ? $0.by : 0 } ?? 0
+        return t + offset + stepped + Nanos((Double(elapsed) * ppm / 1_000_000).rounded())
     }
 }

@@ -113,6 +113,16 @@ struct TOMLTests {
         }
     }
 
+    @Test func deepNestingIsAnErrorNotAStackOverflow() throws {
+        // Found by the fuzzer: 100 000 open brackets overflowed the stack.
+        let deep = "a = " + String(repeating: "[", count: 100_000)
+        #expect(throws: TOMLError(line: 1, message: "arrays and inline tables nested more than 64 deep")) { try TOML.parse(deep) }
+        let mixed = "a = " + String(repeating: "[{b = ", count: 40)
+        #expect(throws: TOMLError(line: 1, message: "arrays and inline tables nested more than 64 deep")) { try TOML.parse(mixed) }
+        let fine = "a = " + String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+        #expect(try TOML.parse(fine)["a"] != nil)
+    }
+
     @Test func crlfLineEndsAreLineEnds() throws {
         let document = try TOML.parse("a = 1\r\n[t]\r\nb = \"\"\"x\r\ny\"\"\"\r\n")
         #expect(document["a"] == .integer(1))

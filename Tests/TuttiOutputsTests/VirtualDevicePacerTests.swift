@@ -63,6 +63,20 @@ import TuttiTiming
         #expect(pacer.state == .running(start: 2_005 * ms, framesWritten: 0))
     }
 
+    @Test func aClockSetBackReanchorsInsteadOfWaitingForTheLostTime() {
+        var pacer = makePacer()
+        _ = pacer.beginPeriod(at: 10_000 * ms)
+        pacer.framesWritten(480)
+        // Next write at 10 010 ms; an early wake-up (a period plus the lateness limit ahead) waits...
+        #expect(!pacer.clockWentBack(at: 10_010 * ms - 110 * ms))
+        // ...but a clock that went back 5 s does not.
+        #expect(pacer.clockWentBack(at: 5_010 * ms))
+        let timing = pacer.beginPeriod(at: 5_010 * ms)
+        #expect(timing == PeriodTiming(localNow: 5_010 * ms, delay: 5 * ms, frames: 480))
+        #expect(pacer.reanchorCount == 1)
+        #expect(pacer.nextWriteTime == 5_010 * ms)
+    }
+
     @Test func exactlyAtTheLatenessLimitStillCatchesUp() {
         var pacer = makePacer()
         _ = pacer.beginPeriod(at: 0)

@@ -63,4 +63,37 @@ import TuttiTiming
         print("joiner within 1 ms of the schedule after \(Double(within1ms ?? -1) / 1e6) ms")
         #expect((within1ms ?? .max) < 500 * .nanosPerMillisecond)
     }
+
+    /// The soak in virtual time, shortened: half an hour of clock rates swinging by ±3 ppm over
+    /// four hours (on top of ±100 ppm; a swing of ten minutes would be a ten times steeper
+    /// slope than any room makes), 5 % of Time messages lost, and the server
+    /// restarts halfway (down 5 s: every speaker drops its buffer, keeps its clock estimate and
+    /// reconnects). The whole day is `tutti bench sim --soak-hours 24` (release; docs/reliability.md).
+    @Test func temperatureSwingsLostMessagesAndAServerRestartKeepTheSyncGoal() {
+        let scenario = SyncScenario.soak(duration: 1800 * .nanosPerSecond, swingPeriod: 4 * 3600)
+        var simulation = SyncSimulation(scenario: scenario)
+        let result = simulation.run()
+        print("— 30 simulated minutes: ±3 ppm swings, 5 % loss, a server restart halfway —\n\(result.summary)")
+        #expect(result.settledSkew.p99 < 50_000)
+        let figures = Self.restartFigures(result, restartAt: 900)
+        print("restart: playing again \(figures.playingAgain) s after the server came back; skew max \(figures.maxSkewAfter) µs from 5 s after")
+        #expect(figures.playingAgain < 2)
+        #expect(figures.maxSkewAfter < 50)
+        for speaker in result.speakers {
+            #expect(speaker.statistics.hardSyncs == 0)
+            #expect(speaker.lost > 0)  // the loss did happen
+            #expect(abs(speaker.estimatedPPM - speaker.clockPPM) < 5)  // the rate tracked through the swing
+        }
+    }
+
+    /// When the group played again after a restart at `restartAt` s (down 5 s), and its largest
+    /// skew from 5 s after that to two minutes on.
+    static func restartFigures(_ result: SyncSimulationResult, restartAt: Double) -> (playingAgain: Double, maxSkewAfter: Double) {
+        let back = restartAt + 5
+        let during = result.skewSeries.filter { $0.time > restartAt + 0.5 && $0.time < back }
+        #expect(during.isEmpty, "the group played while the server was down")
+        let again = result.skewSeries.first { $0.time > back }.map { $0.time - back } ?? .infinity
+        let later = result.skewSeries.filter { $0.time > back + again + 5 && $0.time < back + 120 }.map(\.skew)
+        return (again, later.max() ?? .infinity)
+    }
 }

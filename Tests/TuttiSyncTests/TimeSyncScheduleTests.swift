@@ -28,6 +28,22 @@ import TuttiTiming
         #expect(schedule.poll(now: 60 * ms, quality: Self.quality(5_000), isLocked: true) == .send(requestID: 3))
     }
 
+    @Test func aClockThatWentBackSendsAtOnceInsteadOfWaitingForTheLostTime() {
+        var schedule = TimeSyncSchedule()
+        let s = Nanos.nanosPerSecond
+        guard case .send(let id) = schedule.poll(now: 100 * s, quality: Self.quality(.max), isLocked: false) else {
+            Issue.record("expected a send")
+            return
+        }
+        // The clock is set 5 s back: the next request goes now, and the one in flight is lost.
+        guard case .send = schedule.poll(now: 95 * s, quality: Self.quality(.max), isLocked: false) else {
+            Issue.record("waited for the lost time")
+            return
+        }
+        #expect(schedule.lostCount == 1)
+        #expect(schedule.replyReceived(requestID: id, now: 95 * s + 1) == nil)
+    }
+
     @Test func repliesMatchTheirRequestOnce() {
         var schedule = TimeSyncSchedule()
         guard case .send(let id) = schedule.poll(now: 1_000, quality: Self.quality(.max), isLocked: false) else {

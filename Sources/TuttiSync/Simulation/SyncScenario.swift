@@ -22,6 +22,20 @@ public struct SyncScenario: Sendable {
     public var maximumDevicePPM: Double = 20
     /// The network between server and every speaker.
     public var network = VirtualNetwork()
+    /// Server restarts: at each `at` (true time) the server goes away for `downFor`. Every
+    /// speaker's connection drops — its buffered audio with it, its clock estimate kept (the
+    /// server's host and clock are the same) — and it reconnects when the server is back,
+    /// which sends only what it produces from then on.
+    public var serverRestarts: [ServerRestart] = []
+
+    public struct ServerRestart: Sendable {
+        public var at: Nanos
+        public var downFor: Nanos
+        public init(at: Nanos, downFor: Nanos) {
+            self.at = at
+            self.downFor = downFor
+        }
+    }
     /// Stream format.
     public var sampleRate = 48_000
     public var channels = 2
@@ -51,6 +65,21 @@ public struct SyncScenario: Sendable {
 
     /// Creates the default scenario.
     public init() {}
+
+    /// The long-run soak: clocks whose rates swing by ±3 ppm (a room warming and cooling, on
+    /// top of ±100 ppm) with period `swingPeriod`, 5 % of Time messages lost, and the server
+    /// restarting halfway (down 5 s). A day (`tutti bench sim --soak-hours 24`) swings every
+    /// four hours; the test compresses it.
+    public static func soak(duration: Nanos, swingPeriod: Double, seed: UInt64 = 24) -> SyncScenario {
+        var scenario = SyncScenario()
+        scenario.seed = seed
+        scenario.duration = duration
+        scenario.wanderPPM = 3
+        scenario.wanderPeriod = swingPeriod
+        scenario.network.lossProbability = 0.05
+        scenario.serverRestarts = [.init(at: duration / 2, downFor: 5 * .nanosPerSecond)]
+        return scenario
+    }
 }
 
 /// Percentiles of a set of magnitudes, in nanoseconds.

@@ -140,7 +140,7 @@ extension SyncSimulation {
         let t0 = times[cursor]
         let t1 = times[cursor + 1]
         // Across a gap in the audio (idle periods) nothing is interpolated.
-        guard t1 > t0, t1 - t0 < 100 * .nanosPerMillisecond else { return values[cursor] }
+        guard t1 > t0, t1 - t0 < 100 * .nanosPerMillisecond else { return t == t0 ? values[cursor] : nil }
         let w = Double(t - t0) / Double(t1 - t0)
         return values[cursor] + w * (values[cursor + 1] - values[cursor])
     }

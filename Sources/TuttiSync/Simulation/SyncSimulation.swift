@@ -27,6 +27,8 @@ public struct SyncSimulation: Sendable {
         case produce(Int)
         case arrive(Int, chunk: Int, serverSent: Nanos)
         case render(Int, period: Int64)
+        case serverDown
+        case serverUp
     }
 
     struct Speaker: Sendable {
@@ -36,6 +38,8 @@ public struct SyncSimulation: Sendable {
         var outputDelay: Nanos
         var joinTime: Nanos
         var joined = false
+        /// False while the server is down (a dropped connection).
+        var connected = true
         var estimator: ClockEstimator
         var schedule: TimeSyncSchedule
         var scheduler: PlayoutScheduler
@@ -58,6 +62,9 @@ public struct SyncSimulation: Sendable {
     var queue = EventQueue<Event>()
     let serverOffset: Nanos = 5_000 * .nanosPerSecond
     var producedChunks = 0
+    var serverRunning = true
+    /// When the server last (re)started: a restarted server has no backlog from before.
+    var serverStarted: Nanos = 0
 
     /// Prepares a run: draws every speaker's clocks from the seed.
     public init(scenario: SyncScenario) {
@@ -85,6 +92,10 @@ public struct SyncSimulation: Sendable {
             queue.push(.join(index), at: join)
         }
         queue.push(.produce(0), at: chunkTime(0) + chunkDuration)
+        for restart in scenario.serverRestarts {
+            queue.push(.serverDown, at: restart.at)
+            queue.push(.serverUp, at: restart.at + restart.downFor)
+        }
     }
 
     /// Plays the whole scenario and returns the measurements.
@@ -97,6 +108,8 @@ public struct SyncSimulation: Sendable {
             case .produce(let c): produce(c, at: time)
             case .arrive(let s, let c, let sent): arrive(s, chunk: c, serverSent: sent, at: time)
             case .render(let s, let k): render(s, period: k, at: time)
+            case .serverDown: serverDown(at: time)
+            case .serverUp: serverUp(at: time)
             }
         }
         return result()
@@ -123,7 +136,7 @@ public struct SyncSimulation: Sendable {
 
     mutating func produce(_ c: Int, at time: Nanos) {
         producedChunks = c + 1
-        for s in speakers.indices where speakers[s].joined { send(c, to: s, at: time) }
+        for s in speakers.indices where speakers[s].joined && serverRunning { send(c, to: s, at: time) }
         queue.push(.produce(c + 1), at: chunkTime(c + 1) + chunkDuration)
     }
 
@@ -138,13 +151,36 @@ public struct SyncSimulation: Sendable {
 
     mutating func join(_ s: Int, at time: Nanos) {
         speakers[s].joined = true
+        speakers[s].connected = serverRunning  // else it connects when the server is back
         // The server's backlog: every chunk produced that is still due to play.
-        for c in 0..<producedChunks where chunkTime(c) + chunkDuration + scenario.buffer > time + 50 * .nanosPerMillisecond {
+        for c in 0..<producedChunks where chunkTime(c) + chunkDuration + scenario.buffer > time + 50 * .nanosPerMillisecond && chunkTime(c) >= serverStarted {
             send(c, to: s, at: time)
         }
         speakers[s].deviceStart = speakers[s].device.local(atTrue: time)
         queue.push(.render(s, period: 0), at: time)
         poll(s, at: time)
+    }
+
+    /// The server process dies: every connection drops; the speakers flush what they buffered
+    /// and play silence, their devices still running.
+    mutating func serverDown(at time: Nanos) {
+        serverRunning = false
+        for s in speakers.indices where speakers[s].joined {
+            speakers[s].connected = false
+            speakers[s].scheduler.flush()
+        }
+    }
+
+    /// The server is back: each speaker that was connected reconnects (a new TCP connection,
+    /// so nothing queues behind the old one's data) with the clock estimate it had.
+    mutating func serverUp(at time: Nanos) {
+        serverRunning = true
+        serverStarted = time
+        for s in speakers.indices where speakers[s].joined {
+            speakers[s].connected = true
+            speakers[s].lastArrival = time
+            speakers[s].lastUplinkArrival = time
+        }
     }
 
     mutating func poll(_ s: Int, at time: Nanos) {
@@ -157,6 +193,8 @@ public struct SyncSimulation: Sendable {
                 queue.push(.poll(s), at: max(time + 1, speakers[s].clock.trueTime(atLocal: until)))
                 return
             case .send(let id):
+                // No server, no answer: the request is lost.
+                guard serverRunning else { continue }
                 // Time messages share their connection's order with everything else on it (TCP):
                 // a request waits behind earlier requests, a reply behind earlier audio chunks.
                 guard let up = scenario.network.delay(using: &random, losable: true) else { continue }
@@ -176,6 +214,8 @@ public struct SyncSimulation: Sendable {
     }
 
     mutating func arrive(_ s: Int, chunk c: Int, serverSent: Nanos, at time: Nanos) {
+        // Data of a connection that dropped never arrives.
+        guard speakers[s].connected, chunkTime(c) >= serverStarted else { return }
         _ = speakers[s].scheduler.add(chunk(c))
         if scenario.oneWaySamples {
             _ = speakers[s].estimator.addOneWay(serverSent: serverSent, clientReceived: speakers[s].clock.local(atTrue: time))
@@ -184,6 +224,7 @@ public struct SyncSimulation: Sendable {
 
     mutating func reply(_ s: Int, id: UInt16, received: Nanos, sent: Nanos, at time: Nanos) {
         let now = speakers[s].clock.local(atTrue: time)
+        guard speakers[s].connected, received >= serverOffset + serverStarted else { return }
         guard let t1 = speakers[s].schedule.replyReceived(requestID: id, now: now) else { return }
         let exchange = TimeExchange(clientSent: t1, serverReceived: received, serverSent: sent, clientReceived: now)
         _ = speakers[s].estimator.add(exchange)
