@@ -117,8 +117,13 @@ struct FanoutBenchCommand: AsyncParsableCommand {
         let connectedAt = try await waitForConnected(count, controlPort: controlPort, within: 30 + Double(count) / 5)
         let connectedSeconds = connectedAt.map { Double($0 - startedAt) / 1e9 }
         if connectedSeconds == nil {
-            let reached = (try? await connectedCount(controlPort: controlPort, within: 2)) ?? nil
-            say("  only \(reached.map(String.init) ?? "?") of \(count) connected; measuring anyway")
+            // Which ones, and what they said (a snapclient's ID is load-N#N).
+            let reached = ((try? await connectedIDs(controlPort: controlPort, within: 2)) ?? nil) ?? []
+            say("  only \(reached.count) of \(count) connected; measuring anyway")
+            for (offset, process) in load.enumerated() where !reached.contains("load-\(sample + offset + 1)#\(sample + offset + 1)") {
+                let lines = process.errorText.split(separator: "\n").suffix(3).joined(separator: " | ")
+                say("  load-\(sample + offset + 1) (\(process.isRunning ? "running" : "exited")): \(lines.prefix(300))")
+            }
         }
         try await Task.sleep(for: .seconds(settleSeconds))
         let before = ProcessStats.read(pid: server.pid)
@@ -146,14 +151,19 @@ struct FanoutBenchCommand: AsyncParsableCommand {
 
     /// The number of connected clients the server's JSON-RPC status lists, once it answers.
     private func connectedCount(controlPort: Int, within seconds: Double) async throws -> Int? {
+        try await connectedIDs(controlPort: controlPort, within: seconds)?.count
+    }
+
+    /// The IDs of the connected clients the server's JSON-RPC status lists, once it answers.
+    private func connectedIDs(controlPort: Int, within seconds: Double) async throws -> Set<String>? {
         let deadline = monotonicNanos() + Int64(seconds * 1e9)
         while monotonicNanos() < deadline {
-            if let count = try? await ControlConnection.with(host: "127.0.0.1", port: controlPort, token: nil, { connection in
+            if let ids = try? await ControlConnection.with(host: "127.0.0.1", port: controlPort, token: nil, { connection in
                 let status = try await connection.call("Server.GetStatus")
-                return (status["server"]?["groups"]?.arrayValue ?? []).flatMap { $0["clients"]?.arrayValue ?? [] }
-                    .filter { $0["connected"] == true }.count
+                return Set((status["server"]?["groups"]?.arrayValue ?? []).flatMap { $0["clients"]?.arrayValue ?? [] }
+                    .filter { $0["connected"] == true }.compactMap { $0["id"]?.stringValue })
             }) {
-                return count
+                return ids
             }
             try await Task.sleep(for: .milliseconds(200))
         }
