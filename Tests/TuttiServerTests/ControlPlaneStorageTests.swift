@@ -64,6 +64,28 @@ import TuttiTiming
         }
     }
 
+    /// Speakers coming and going are stored in batches (200 at once wait for one disk write);
+    /// a user's change in between is written at once, together with what was pending.
+    @Test func speakersComingAndGoingAreStoredInBatchesAndAUsersChangeTakesThemAlong() async throws {
+        try await withControlPlane { plane, store in
+            for id in ["den", "hall"] {
+                await plane.speakerEvent(.connected(SpeakerHello(id: id, host: HostInfo(name: id), software: SoftwareInfo(name: "Tutti"))))
+            }
+            #expect(await plane.model.speaker("den") != nil)
+            #expect(!store.stored.speakers.contains { $0.id == "den" }, "stored at once, one write per speaker")
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(Set(store.stored.speakers.map(\.id)) == ["kitchen", "den", "hall"])
+
+            await plane.speakerEvent(.connected(SpeakerHello(id: "attic", host: HostInfo(name: "attic"), software: SoftwareInfo(name: "Tutti"))))
+            let client = Recorder()
+            await plane.register(client, trusted: true)
+            let answer = await Self.call(plane, client, #"{"jsonrpc":"2.0","id":1,"method":"Client.SetVolume","params":{"id":"attic","volume":{"percent":30}}}"#)
+            #expect(answer["error"] == nil)
+            // On disk when the call returned: the user's volume and the speaker it belongs to.
+            #expect(store.stored.speakers.first { $0.id == "attic" }?.volume == 30)
+        }
+    }
+
     static func call(_ plane: ControlPlane, _ client: Recorder, _ text: String) async -> JSON {
         let box = ResponseBox()
         await plane.handle(Array(text.utf8), from: client) { box.set($0) }
