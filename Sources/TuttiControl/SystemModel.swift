@@ -131,10 +131,12 @@ public struct SystemModel: Sendable, Equatable {
     /// Takes speakers out of whatever groups they are in; groups left empty disappear.
     /// Whether a speaker plays its group's stream and, if not, why — its host's report first
     /// (the most specific reason), then what the model itself knows.
-    public func playState(of speaker: Speaker) -> PlayState {
+    public func playState(of speaker: Speaker) -> PlayState { playState(of: speaker, in: group(of: speaker.id)) }
+
+    /// The same for a speaker whose group is known (rendering a group: no search per speaker).
+    public func playState(of speaker: Speaker, in group: SpeakerGroup?) -> PlayState {
         if let exclusion = speaker.exclusion { return PlayState(state: .excluded, code: exclusion.code, reason: exclusion.message) }
         guard speaker.connected else { return PlayState(state: .offline, code: "disconnected", reason: "not connected to the server") }
-        let group = group(of: speaker.id)
         if group?.muted == true { return PlayState(state: .muted, code: "group-muted", reason: "its group is muted") }
         if speaker.muted { return PlayState(state: .muted, code: "muted", reason: "muted") }
         if let group, let stream = stream(group.streamID), stream.status != .playing {

@@ -4,7 +4,8 @@ import Foundation
 /// from the model, with Tutti's additions in extra keys that Snapcast's clients ignore:
 /// a client's `config.channel`, `capabilities`, `sync`, `pair` and `playing`; the server's `pairs` and `party`.
 public enum SnapcastJSON {
-    public static func client(_ speaker: Speaker, in model: SystemModel) -> JSON {
+    /// A client; `group`, when the caller knows it, spares a search.
+    public static func client(_ speaker: Speaker, in model: SystemModel, group: SpeakerGroup? = nil) -> JSON {
         [
             "id": .string(speaker.id),
             "connected": .bool(speaker.connected),
@@ -24,13 +25,13 @@ public enum SnapcastJSON {
             "capabilities": .array(speaker.capabilities.map(JSON.string)),
             "sync": speaker.sync.map(sync) ?? .null,
             "pair": model.pair(of: speaker.id).map { .string($0.id) } ?? .null,
-            "playing": playing(speaker, in: model),
+            "playing": playing(speaker, in: model, group: group),
         ]
     }
 
     /// `{"state", "code", "reason"}`: whether the speaker plays, and if not, why.
-    public static func playing(_ speaker: Speaker, in model: SystemModel) -> JSON {
-        let state = model.playState(of: speaker)
+    public static func playing(_ speaker: Speaker, in model: SystemModel, group: SpeakerGroup? = nil) -> JSON {
+        let state = group.map { model.playState(of: speaker, in: $0) } ?? model.playState(of: speaker)
         return ["state": .string(state.state.rawValue), "code": .string(state.code), "reason": .string(state.reason)]
     }
 
@@ -56,12 +57,19 @@ public enum SnapcastJSON {
     }
 
     public static func group(_ group: SpeakerGroup, in model: SystemModel) -> JSON {
-        [
+        self.group(group, in: model, speakers: nil)
+    }
+
+    /// `speakers` by ID, when rendering every group: linear in the speakers, not quadratic
+    /// (a new speaker's Server.OnUpdate renders them all; 200 connecting at once did that 200 times).
+    static func group(_ group: SpeakerGroup, in model: SystemModel, speakers: [String: Speaker]?) -> JSON {
+        let members = group.speakerIDs.compactMap { id in speakers.map { $0[id] } ?? model.speaker(id) }
+        return [
             "id": .string(group.id),
             "name": .string(group.name),
             "muted": .bool(group.muted),
             "stream_id": .string(group.streamID),
-            "clients": .array(group.speakerIDs.compactMap { model.speaker($0) }.map { client($0, in: model) }),
+            "clients": .array(members.map { client($0, in: model, group: group) }),
         ]
     }
 
@@ -90,7 +98,8 @@ public enum SnapcastJSON {
 
     /// The whole picture: Server.GetStatus's `server`, and Server.OnUpdate's.
     public static func server(_ model: SystemModel, identity: ServerIdentity) -> JSON {
-        [
+        let speakers = Dictionary(model.speakers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return [
             "server": [
                 "host": host(identity.host),
                 "snapserver": [
@@ -98,7 +107,7 @@ public enum SnapcastJSON {
                     "version": .string(identity.version),
                 ],
             ],
-            "groups": .array(model.groups.map { group($0, in: model) }),
+            "groups": .array(model.groups.map { group($0, in: model, speakers: speakers) }),
             "streams": .array(model.streams.map(stream)),
             "pairs": .array(model.pairs.map(pair)),
             "party": model.party.map { ["on": true, "group_id": .string($0.groupID)] } ?? ["on": false],
