@@ -178,9 +178,6 @@ actor ControlPlane {
             let core = self.core
             core.eventLoop.execute { core.assumeIsolated { $0.apply(playback) } }
         }
-        // Rendering a notification can mean the whole server (a new speaker's Server.OnUpdate):
-        // not for nobody, when 200 speakers connect at once.
-        guard clients.contains(where: { $0.value.authenticated && $0.value.answered && $0.key != origin.map(ObjectIdentifier.init) }) else { return }
         for note in api.notifications(for: effects.events, in: model) { notify(note, except: origin) }
     }
 

@@ -80,7 +80,9 @@ public struct TimeSyncSchedule: Sendable {
         // A clock that went back (set by hand, a virtual machine resumed): every time noted
         // before is in the future. Forget them rather than wait for the lost time to pass again;
         // requests in flight are lost (their replies would measure a negative round trip).
-        if let lastSend, lastSend > now {
+        // Only a step beyond a second counts: instants read on different threads may arrive
+        // here a little out of order.
+        if let lastSend, lastSend - now > .nanosPerSecond {
             lostCount += inFlight.count
             inFlight.removeAll()
             self.lastSend = nil
