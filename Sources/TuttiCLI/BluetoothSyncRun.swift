@@ -94,10 +94,7 @@ struct BluetoothSyncRun {
             try await ControlConnection.with(host: "127.0.0.1", port: ports.control, token: nil) { connection in
                 let wanted: Set<String> = Set(["host", "reference"] + Self.delays.map(\.address) + (peer == nil ? [] : ["snapclient"]))
                 for _ in 0..<200 {
-                    let status = try await connection.call("Server.GetStatus")
-                    let connected = (status["server"]?["groups"]?.arrayValue ?? []).flatMap { $0["clients"]?.arrayValue ?? [] }
-                        .filter { $0["connected"] == true }.compactMap { $0["id"]?.stringValue }
-                    if wanted.isSubset(of: Set(connected)) { break }
+                    if wanted.isSubset(of: StatusSnapshot(try await connection.call("Server.GetStatus")).connectedIDs) { break }
                     try await Task.sleep(for: .milliseconds(100))
                 }
                 _ = try await connection.call("Server.SetPartyMode", ["on": true])

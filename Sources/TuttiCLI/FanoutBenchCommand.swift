@@ -159,9 +159,7 @@ struct FanoutBenchCommand: AsyncParsableCommand {
         let deadline = monotonicNanos() + Int64(seconds * 1e9)
         while monotonicNanos() < deadline {
             if let ids = try? await ControlConnection.with(host: "127.0.0.1", port: controlPort, token: nil, { connection in
-                let status = try await connection.call("Server.GetStatus")
-                return Set((status["server"]?["groups"]?.arrayValue ?? []).flatMap { $0["clients"]?.arrayValue ?? [] }
-                    .filter { $0["connected"] == true }.compactMap { $0["id"]?.stringValue })
+                StatusSnapshot(try await connection.call("Server.GetStatus")).connectedIDs
             }) {
                 return ids
             }

@@ -21,7 +21,7 @@ struct ClockStepTests {
         var quietSince: Int64?
         var previous: Int64?
         for read in reads {
-            if let previous { longest = max(longest, read.arrival - previous - 100_000_000 > 0 ? read.arrival - previous : 0) }
+            if let previous, read.arrival - previous > 100_000_000 { longest = max(longest, read.arrival - previous) }
             if read.bytes.allSatisfy({ $0 == 0 }) {
                 if quietSince == nil { quietSince = read.arrival }
             } else if let since = quietSince {

@@ -75,6 +75,9 @@ struct StatusSnapshot {
 
     var clients: [Client] { groups.flatMap(\.clients) }
 
+    /// The IDs of the clients that are connected now.
+    var connectedIDs: Set<String> { Set(clients.filter(\.connected).map(\.id)) }
+
     func group(of speaker: String) -> Group? { groups.first { $0.clients.contains { $0.id == speaker } } }
 
     // MARK: Names

@@ -38,8 +38,6 @@ public struct SyncSimulation: Sendable {
         var outputDelay: Nanos
         var joinTime: Nanos
         var joined = false
-        /// False while the server is down (a dropped connection).
-        var connected = true
         var estimator: ClockEstimator
         var schedule: TimeSyncSchedule
         var scheduler: PlayoutScheduler
@@ -151,7 +149,6 @@ public struct SyncSimulation: Sendable {
 
     mutating func join(_ s: Int, at time: Nanos) {
         speakers[s].joined = true
-        speakers[s].connected = serverRunning  // else it connects when the server is back
         // The server's backlog: every chunk produced that is still due to play.
         for c in 0..<producedChunks where chunkTime(c) + chunkDuration + scenario.buffer > time + 50 * .nanosPerMillisecond && chunkTime(c) >= serverStarted {
             send(c, to: s, at: time)
@@ -165,10 +162,7 @@ public struct SyncSimulation: Sendable {
     /// and play silence, their devices still running.
     mutating func serverDown(at time: Nanos) {
         serverRunning = false
-        for s in speakers.indices where speakers[s].joined {
-            speakers[s].connected = false
-            speakers[s].scheduler.flush()
-        }
+        for s in speakers.indices where speakers[s].joined { speakers[s].scheduler.flush() }
     }
 
     /// The server is back: each speaker that was connected reconnects (a new TCP connection,
@@ -177,7 +171,6 @@ public struct SyncSimulation: Sendable {
         serverRunning = true
         serverStarted = time
         for s in speakers.indices where speakers[s].joined {
-            speakers[s].connected = true
             speakers[s].lastArrival = time
             speakers[s].lastUplinkArrival = time
         }
@@ -215,7 +208,7 @@ public struct SyncSimulation: Sendable {
 
     mutating func arrive(_ s: Int, chunk c: Int, serverSent: Nanos, at time: Nanos) {
         // Data of a connection that dropped never arrives.
-        guard speakers[s].connected, chunkTime(c) >= serverStarted else { return }
+        guard serverRunning, chunkTime(c) >= serverStarted else { return }
         _ = speakers[s].scheduler.add(chunk(c))
         if scenario.oneWaySamples {
             _ = speakers[s].estimator.addOneWay(serverSent: serverSent, clientReceived: speakers[s].clock.local(atTrue: time))
@@ -224,7 +217,7 @@ public struct SyncSimulation: Sendable {
 
     mutating func reply(_ s: Int, id: UInt16, received: Nanos, sent: Nanos, at time: Nanos) {
         let now = speakers[s].clock.local(atTrue: time)
-        guard speakers[s].connected, received >= serverOffset + serverStarted else { return }
+        guard serverRunning, received >= serverOffset + serverStarted else { return }
         guard let t1 = speakers[s].schedule.replyReceived(requestID: id, now: now) else { return }
         let exchange = TimeExchange(clientSent: t1, serverReceived: received, serverSent: sent, clientReceived: now)
         _ = speakers[s].estimator.add(exchange)
