@@ -109,27 +109,36 @@ struct BluetoothPlayoutTests {
     .enabled(if: BluetoothSyncRun.missing == nil, "needs dbus-daemon, python3-dbus/gi, pulseaudio and parec"))
 struct BluetoothSyncTests {
     @Test func bluetoothSpeakersWithDifferentDelaysSoundWithAWiredOne() async throws {
-        // p99 is the second-worst of ~120 windows, and one hiccup of parec on a busy machine
-        // moves a couple of them by 10–15 ms: p50 is the sharp check, p99 the coarse one.
-        try await check(BluetoothSyncRun(seconds: 20, settleSeconds: 8), p50: 3_000, p99: 30_000)
+        // p99 would be the second-worst of ~120 windows, and one hiccup of parec on a busy
+        // machine moves a few of them by 10–35 ms: p50 is the sharp check, and most windows
+        // within 10 ms the coarse one (the skew still eases from 3–8 ms toward 1 ms over the
+        // run: the speakers follow PulseAudio's latency reports as they settle).
+        try await check(BluetoothSyncRun(seconds: 20, settleSeconds: 8), p50: 3_000, within: 10_000, share: 0.9)
     }
 
     /// The same with PipeWire's PulseAudio layer as the sound server.
     @Test(.enabled(if: PrivatePipeWireServer.missing == nil, "needs PipeWire (Debian: pipewire, wireplumber, pipewire-pulse)"))
     func theSameOnPipeWire() async throws {
         // PipeWire's record path is three times PulseAudio's (docs/benchmarks.md) and moves
-        // more on a busy machine: the bounds are wider, still far below the 70–250 ms that no
-        // compensation would leave.
-        try await check(BluetoothSyncRun(seconds: 20, settleSeconds: 8, pipeWire: true), p50: 6_000, p99: 30_000)
+        // more on a busy machine: single windows jump by 10–60 ms (one player at a time, back
+        // within a few windows — most likely the capture, not proven; 4–8 % of windows in some
+        // runs, so p99 is one of them), and its sinks' reported latency settles over ~12 s, which the
+        // speakers follow at 500 ppm. So: later, and the share of windows within 10 ms rather
+        // than p99 — still far from the 70–250 ms that no compensation would leave.
+        try await check(BluetoothSyncRun(seconds: 24, settleSeconds: 12, pipeWire: true), p50: 6_000, within: 10_000, share: 0.85)
     }
 
-    private func check(_ run: BluetoothSyncRun, p50: Double, p99: Double) async throws {
+    /// Skew p50 below `p50`, and at least `share` of the settled windows below `bound`.
+    private func check(_ run: BluetoothSyncRun, p50: Double, within bound: Double, share: Double) async throws {
         let result = try await run.run(executable: Peers.tutti!, logger: Logger(label: "test"))
         let skew = try #require(result.compensation.skew, "nothing compared: \(result.compensation.players.map { "\($0.name): \($0.measuredWindows) measured, \($0.silentWindows) silent, \($0.rejectedWindows) rejected" })")
+        let settled = result.compensation.skewSeries.filter { $0.seconds >= run.settleSeconds }.map(\.microseconds)
+        let series = settled.map { String(Int($0)) }.joined(separator: " ")
         // Without compensation they would be 180 and 250 ms apart; with it, within a few ms as
         // measured through parec (whose own timing limits what this can see: docs/benchmarks.md).
-        #expect(skew.p50 < p50, "skew p50 \(skew.p50) µs")
-        #expect(skew.p99 < p99, "skew p99 \(skew.p99) µs")
+        #expect(skew.p50 < p50, "skew p50 \(skew.p50) µs: \(series)")
+        let inside = Double(settled.filter { $0 < bound }.count) / Double(max(settled.count, 1))
+        #expect(inside >= share, "\(Int(inside * 100)) % of windows within \(Int(bound)) µs: \(series)")
         #expect(result.compensation.players.allSatisfy { $0.measuredWindows > 50 })
     }
 }
