@@ -14,7 +14,8 @@ public enum Command: Sendable, Equatable {
 
     // What users ask for.
     case setVolume(speaker: String, percent: Int?, muted: Bool?)
-    case setLatency(speaker: String, milliseconds: Int)
+    /// The speaker's latency in µs (Snapcast's API sets whole ms; a calibration finer).
+    case setLatency(speaker: String, microseconds: Int)
     case setName(speaker: String, name: String)
     case setChannel(speaker: String, AudioChannel)
     case deleteSpeaker(String)

@@ -68,7 +68,7 @@ public enum ControlEvent: Sendable, Equatable, Hashable {
             if !speaker.connected, before?.connected == true { events.append(.speakerDisconnected(speaker.id)) }
             guard let before else { continue }
             if before.volume != speaker.volume || before.muted != speaker.muted { events.append(.speakerVolumeChanged(speaker.id)) }
-            if before.latencyMs != speaker.latencyMs { events.append(.speakerLatencyChanged(speaker.id)) }
+            if before.latencyMicroseconds != speaker.latencyMicroseconds { events.append(.speakerLatencyChanged(speaker.id)) }
             if before.name != speaker.name { events.append(.speakerNameChanged(speaker.id)) }
             if before.channel != speaker.channel { events.append(.speakerChannelChanged(speaker.id)) }
             if before.sync != speaker.sync, speaker.sync != nil { events.append(.speakerSyncChanged(speaker.id)) }

@@ -1,6 +1,9 @@
 extension SystemModel {
     /// Latency a user may set, ms: negative plays later, positive earlier.
+    /// Latencies a user may set, ms (±10 s).
     public static let latencyRange = -10_000...10_000
+    /// The same in µs.
+    public static let latencyRangeMicroseconds = -10_000_000...10_000_000
 
     /// Applies a command to a copy of the model.
     ///
@@ -37,11 +40,11 @@ extension SystemModel {
         case .setVolume(let id, let percent, let muted):
             if let percent, !(0...100).contains(percent) { throw .invalidValue("volume \(percent) is outside 0...100") }
             try setVolume(id, percent: percent, muted: muted)
-        case .setLatency(let id, let milliseconds):
-            guard Self.latencyRange.contains(milliseconds) else {
-                throw .invalidValue("latency \(milliseconds) ms is outside \(Self.latencyRange.lowerBound)...\(Self.latencyRange.upperBound)")
+        case .setLatency(let id, let microseconds):
+            guard Self.latencyRangeMicroseconds.contains(microseconds) else {
+                throw .invalidValue("latency \(Double(microseconds) / 1000) ms is outside \(Self.latencyRange.lowerBound)...\(Self.latencyRange.upperBound)")
             }
-            speakers[try speakerIndex(id)].latencyMs = milliseconds
+            speakers[try speakerIndex(id)].latencyMicroseconds = microseconds
         case .setName(let id, let name):
             speakers[try speakerIndex(id)].name = name
         case .setChannel(let id, let channel):

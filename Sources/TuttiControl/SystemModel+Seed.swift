@@ -24,7 +24,7 @@ extension SystemModel {
         for seed in seeds where speaker(seed.id) == nil {
             speakers.append(Speaker(
                 id: seed.id, volume: max(0, min(100, seed.volume)), muted: seed.muted,
-                latencyMs: max(Self.latencyRange.lowerBound, min(Self.latencyRange.upperBound, seed.latencyMs))))
+                latencyMicroseconds: max(Self.latencyRange.lowerBound, min(Self.latencyRange.upperBound, seed.latencyMs)) * 1000))
             let stream = seed.streamID.flatMap { self.stream($0)?.id } ?? defaultStreamID
             groups.append(SpeakerGroup(id: newID(), streamID: stream, speakerIDs: [seed.id]))
         }

@@ -185,21 +185,21 @@ public struct SpeakerPlayback: Sendable, Equatable {
     public var volume: Int
     /// The speaker's own mute or its group's.
     public var muted: Bool
-    public var latencyMs: Int
+    public var latencyMicroseconds: Int
     public var channel: AudioChannel
 
-    public init(streamID: String, volume: Int, muted: Bool, latencyMs: Int, channel: AudioChannel) {
+    public init(streamID: String, volume: Int, muted: Bool, latencyMicroseconds: Int, channel: AudioChannel) {
         self.streamID = streamID
         self.volume = volume
         self.muted = muted
-        self.latencyMs = latencyMs
+        self.latencyMicroseconds = latencyMicroseconds
         self.channel = channel
     }
 
     /// A speaker's playback in its group: the group's stream, either one's mute.
     init(_ speaker: Speaker, in group: SpeakerGroup) {
         self.init(
-            streamID: group.streamID, volume: speaker.volume, muted: speaker.muted || group.muted, latencyMs: speaker.latencyMs,
+            streamID: group.streamID, volume: speaker.volume, muted: speaker.muted || group.muted, latencyMicroseconds: speaker.latencyMicroseconds,
             channel: speaker.channel)
     }
 }

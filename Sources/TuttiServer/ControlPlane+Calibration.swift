@@ -16,7 +16,7 @@ struct CalibrationRun: Sendable {
     /// Server time of the plan's start, and of the end of its last burst's slot.
     var startsAt: Nanos
     var endsAt: Nanos
-    /// Each speaker's latency when the run started (the bursts were played with it).
+    /// Each speaker's latency (µs) when the run started (the bursts were played with it).
     var latencies: [String: Int]
     var state: State = .playing
     /// The recording so far (mono, 16-bit), and its rate.
@@ -32,11 +32,11 @@ struct CalibrationRun: Sendable {
     static func streamID(_ run: String, _ speaker: String) -> String { "calibration \(run) \(speaker)" }
 
     /// The correction that makes a speaker sound with the reference: its delay relative to the
-    /// reference plus the latency it played with (the reference keeps its own).
+    /// reference plus the latency it played with (the reference keeps its own), µs.
     func proposedLatency(_ speaker: String) -> Int? {
         guard let measurement = result?.measurement(speaker), measurement.status == .measured, let delay = measurement.delay, delay.isFinite,
               abs(delay) < 10 else { return nil }
-        return Int((delay * 1000 + Double(latencies[speaker] ?? 0)).rounded())
+        return Int((delay * 1_000_000 + Double(latencies[speaker] ?? 0)).rounded())
     }
 
     var json: JSON {
@@ -54,12 +54,12 @@ struct CalibrationRun: Sendable {
                 var item: [String: JSON] = [
                     "id": .string(measurement.speaker), "status": .string(measurement.status.rawValue),
                     "confidenceDB": .double(measurement.peakToSidelobeDB), "found": .int(measurement.found), "played": .int(measurement.played),
-                    "latencyMs": .int(latencies[measurement.speaker] ?? 0),
+                    "latencyMs": SnapcastJSON.latency(latencies[measurement.speaker] ?? 0),
                 ]
                 if let delay = measurement.delay { item["delayMs"] = .double(delay * 1000) }
                 if let level = measurement.levelDB { item["levelDB"] = .double(level) }
                 if let spread = measurement.spreadMs { item["spreadMs"] = .double(spread) }
-                if let proposed = proposedLatency(measurement.speaker) { item["newLatencyMs"] = .int(proposed) }
+                if let proposed = proposedLatency(measurement.speaker) { item["newLatencyMs"] = SnapcastJSON.latency(proposed) }
                 if let trim = trims[measurement.speaker] { item["volumeTrimDB"] = .double(trim) }
                 return .object(item)
             })
@@ -143,9 +143,10 @@ extension ControlPlane {
         var latencies: [String: Int] = [:]
         var overrides: [String: SpeakerPlayback] = [:]
         for id in ids {
-            let latency = model.speaker(id)?.latencyMs ?? 0
+            let latency = model.speaker(id)?.latencyMicroseconds ?? 0
             latencies[id] = latency
-            overrides[id] = SpeakerPlayback(streamID: CalibrationRun.streamID(runID, id), volume: 100, muted: false, latencyMs: latency, channel: .stereo)
+            overrides[id] = SpeakerPlayback(
+                streamID: CalibrationRun.streamID(runID, id), volume: 100, muted: false, latencyMicroseconds: latency, channel: .stereo)
         }
         calibrationOverrides.merge(overrides) { $1 }
         let core = self.core
@@ -229,13 +230,13 @@ extension ControlPlane {
         var applied: [JSON] = []
         for speaker in run.plan.speakers {
             guard let latency = run.proposedLatency(speaker), model.speaker(speaker) != nil else { continue }
-            guard (-10_000...10_000).contains(latency) else { continue }
+            guard SystemModel.latencyRangeMicroseconds.contains(latency) else { continue }
             do {
-                try apply(.setLatency(speaker: speaker, milliseconds: latency), origin: nil)
+                try apply(.setLatency(speaker: speaker, microseconds: latency), origin: nil)
             } catch {
                 throw RPCError(error)
             }
-            applied.append(["id": .string(speaker), "latencyMs": .int(latency)])
+            applied.append(["id": .string(speaker), "latencyMs": SnapcastJSON.latency(latency)])
         }
         calibrations[id]?.state = .applied
         calibrations[id]?.recording = []

@@ -124,7 +124,8 @@ actor ServerCore {
             let link = state.link
             let selfSelects = link.capabilities.contains(Capability.channel)
             let settings = LinkSettings(
-                bufferMs: bufferMs, volume: wanted.volume, muted: wanted.muted, latencyMs: wanted.latencyMs,
+                bufferMs: bufferMs, volume: wanted.volume, muted: wanted.muted, latencyMicroseconds: wanted.latencyMicroseconds,
+                fineLatency: link.capabilities.contains(Capability.latencyMicroseconds),
                 channel: selfSelects ? wanted.channel : nil,
                 statusIntervalMs: link.capabilities.contains(Capability.status) ? 1000 : nil)
             guard let stream = stream(wanted.streamID, channel: selfSelects ? .stereo : wanted.channel) else {
@@ -176,6 +177,8 @@ enum Capability {
     static let channel = "channel"
     /// The speaker reports its sync status when asked.
     static let status = "status"
+    /// The speaker takes its latency to the µs (ServerSettings' `latencyUs`).
+    static let latencyMicroseconds = "latency-us"
     /// The speaker's host answers relayed JSON-RPC requests (HostCall frames).
     static let rpc = "rpc"
     /// The speaker's host manages Bluetooth speakers (Bluetooth.* requests).

@@ -168,7 +168,8 @@ final class SnapSession: ChannelInboundHandler, SpeakerLink, @unchecked Sendable
     private func send(_ new: LinkSettings) {
         let wasMuted = settings?.muted ?? false
         let message = ServerSettings(
-            bufferMs: new.bufferMs, latency: new.latencyMs, volume: new.volume, muted: new.muted, channel: new.channel?.rawValue,
+            bufferMs: new.bufferMs, latency: Speaker.wholeMilliseconds(new.latencyMicroseconds),
+            latencyMicroseconds: new.fineLatency ? new.latencyMicroseconds : nil, volume: new.volume, muted: new.muted, channel: new.channel?.rawValue,
             statusIntervalMs: new.statusIntervalMs)
         write(SnapFrame(id: nextID(), refersTo: helloRequestID ?? 0, message: .serverSettings(message)).encoded(), flush: true)
         helloRequestID = nil

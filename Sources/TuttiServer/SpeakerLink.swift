@@ -33,7 +33,10 @@ struct LinkSettings: Equatable, Sendable {
     var bufferMs: Int
     var volume: Int
     var muted: Bool
-    var latencyMs: Int
+    var latencyMicroseconds: Int
+    /// Whether the speaker takes its latency to the µs (it announced `latency-us`); else it
+    /// gets whole ms.
+    var fineLatency: Bool
     /// The channel the speaker plays itself; nil for a speaker that cannot (it gets a
     /// channel-mapped variant of the stream instead).
     var channel: AudioChannel?

@@ -96,7 +96,7 @@ final class PlaybackEngine: @unchecked Sendable {
             // A small latency change (a Bluetooth speaker's delay wandering) is slewed, not jumped.
             let period = Nanos(device.periodFrames) * .nanosPerSecond / Nanos(device.format.rate)
             playout.latency = slew.next(
-                from: playout.latency, toward: Nanos(settings.latencyMs) * .nanosPerMillisecond, period: period, playing: playout.isPlaying)
+                from: playout.latency, toward: Nanos(settings.latencyMicroseconds) * 1000, period: period, playing: playout.isPlaying)
             for chunk in delivery.chunks { _ = playout.add(chunk) }
 
             do {

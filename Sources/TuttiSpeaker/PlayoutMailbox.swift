@@ -5,8 +5,8 @@ import TuttiSync
 /// What the server asked for, as the playout thread applies it.
 struct PlaybackSettings: Equatable, Sendable {
     var bufferMs = 1000
-    /// Server-set latency plus this speaker's own, in ms.
-    var latencyMs = 0
+    /// Server-set latency plus this speaker's own, in µs.
+    var latencyMicroseconds = 0
     var volume = 100
     var muted = false
     /// The channel the server asked this speaker to play (a stereo pair's side); nil: as is.
@@ -24,7 +24,7 @@ final class PlayoutMailbox: Sendable {
         var mapping: ClockMapping?
         var settings = PlaybackSettings()
         var flushGeneration = 0
-        var extraLatencyMs = 0
+        var extraLatencyMicroseconds = 0
     }
 
     private let state = Mutex(Delivery())
@@ -46,14 +46,14 @@ final class PlayoutMailbox: Sendable {
 
     func post(settings: PlaybackSettings) { state.withLock { $0.settings = settings } }
 
-    /// The output path's own extra latency (ms), added to what the server sets: the speaker's
+    /// The output path's own extra latency (µs), added to what the server sets: the speaker's
     /// configuration, or a Bluetooth speaker's reported delay as it changes.
-    var extraLatencyMs: Int {
-        get { state.withLock { $0.extraLatencyMs } }
+    var extraLatencyMicroseconds: Int {
+        get { state.withLock { $0.extraLatencyMicroseconds } }
         set {
             state.withLock { delivery in
-                delivery.settings.latencyMs += newValue - delivery.extraLatencyMs
-                delivery.extraLatencyMs = newValue
+                delivery.settings.latencyMicroseconds += newValue - delivery.extraLatencyMicroseconds
+                delivery.extraLatencyMicroseconds = newValue
             }
         }
     }
@@ -62,7 +62,7 @@ final class PlayoutMailbox: Sendable {
     func post(serverSettings settings: PlaybackSettings) {
         state.withLock { delivery in
             delivery.settings = settings
-            delivery.settings.latencyMs += delivery.extraLatencyMs
+            delivery.settings.latencyMicroseconds += delivery.extraLatencyMicroseconds
         }
     }
 

@@ -89,12 +89,12 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
         switch frame.message {
         case .serverSettings(let settings):
             let playback = PlaybackSettings(
-                bufferMs: settings.bufferMs, latencyMs: settings.latency,
+                bufferMs: settings.bufferMs, latencyMicroseconds: Self.latencyMicroseconds(settings),
                 volume: settings.volume, muted: settings.muted, channel: Self.selection(settings.channel))
             var expected = playback
-            expected.latencyMs += mailbox.extraLatencyMs
+            expected.latencyMicroseconds += mailbox.extraLatencyMicroseconds
             if expected != mailbox.settings {
-                logger.info("settings: buffer \(settings.bufferMs) ms, latency \(settings.latency) ms, volume \(settings.volume), muted \(settings.muted), channel \(settings.channel ?? "stereo")")
+                logger.info("settings: buffer \(settings.bufferMs) ms, latency \(Double(playback.latencyMicroseconds) / 1000) ms, volume \(settings.volume), muted \(settings.muted), channel \(settings.channel ?? "stereo")")
             }
             mailbox.post(serverSettings: playback)
             if settings.statusIntervalMs != nil, statusInterval == nil, let notices {
@@ -183,6 +183,14 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
             decoder = nil
             logger.error("cannot play this stream: \(error); staying silent until the codec changes")
         }
+    }
+
+    /// The server's latency in µs — its `latencyUs` if it sent one, else its whole ms — kept
+    /// within ±60 s (what a peer sends is not trusted not to overflow).
+    static func latencyMicroseconds(_ settings: ServerSettings) -> Int {
+        let limit = 60_000_000
+        if let microseconds = settings.latencyMicroseconds { return max(-limit, min(limit, microseconds)) }
+        return max(-limit / 1000, min(limit / 1000, settings.latency)) * 1000
     }
 
     private func timeReply(frame: SnapFrame, latency: TimeVal, receivedAt: Nanos) {

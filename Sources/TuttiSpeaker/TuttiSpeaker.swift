@@ -29,7 +29,7 @@ public final class TuttiSpeaker: Service, Sendable {
     public init(configuration: SpeakerConfiguration, hostService: (any HostService)? = nil, logger: Logger) {
         self.configuration = configuration
         self.hostService = hostService
-        mailbox.extraLatencyMs = configuration.latencyMs
+        mailbox.extraLatencyMicroseconds = configuration.latencyMs * 1000
         self.logger = logger
         self.clock = SkewedClock(
             base: MonotonicClock(), offset: Nanos(configuration.clockOffsetSeconds * 1e9), ppm: configuration.clockDriftPPM,
@@ -39,7 +39,7 @@ public final class TuttiSpeaker: Service, Sendable {
     /// Changes this output path's own latency (ms, on top of the server's setting) while it
     /// plays: a Bluetooth speaker's reported delay as it wanders. Small changes are slewed.
     public func setExtraLatency(milliseconds: Int) {
-        mailbox.extraLatencyMs = milliseconds
+        mailbox.extraLatencyMicroseconds = milliseconds * 1000
     }
 
     /// Tells the server something about this host unasked (a JSON-RPC notification, e.g.

@@ -69,6 +69,14 @@ public final class SQLiteStateStore: StateStore {
         migrator.registerMigration("v2") { db in
             try db.execute(sql: "CREATE TABLE routine (id TEXT PRIMARY KEY NOT NULL, position INTEGER NOT NULL, body TEXT NOT NULL)")
         }
+        // Version 3: latencies to the µs (a calibration measures finer than whole ms);
+        // latency_ms stays, rounded, for a reader of the file.
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: """
+                ALTER TABLE speaker ADD COLUMN latency_us INTEGER NOT NULL DEFAULT 0;
+                UPDATE speaker SET latency_us = latency_ms * 1000;
+                """)
+        }
         return migrator
     }
 

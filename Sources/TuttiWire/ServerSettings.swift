@@ -3,10 +3,13 @@ import NIOCore
 /// ServerSettings (type 3): the server tells a client its buffer, latency, volume and mute. JSON.
 ///
 /// Sent first after a Hello (refersTo = the Hello's id) and again whenever one of them changes.
-/// `latency` (ms) makes the client play that much earlier, to make up for a slow output.
+/// `latency` (ms) makes the client play that much earlier, to make up for a slow output;
+/// Tutti's `latencyUs` says the same to the µs, to speakers that announced `latency-us`.
 public struct ServerSettings: Hashable, Sendable {
     public var bufferMs: Int
     public var latency: Int
+    /// Tutti: the latency in µs (then `latency` is it rounded to whole ms); nil when not sent.
+    public var latencyMicroseconds: Int?
     public var volume: Int
     public var muted: Bool
     /// Tutti: the channel to play (`stereo`, `left`, `right`, `mono`), sent only to speakers
@@ -16,9 +19,13 @@ public struct ServerSettings: Hashable, Sendable {
     /// the `status` capability; nil means "do not send any".
     public var statusIntervalMs: Int?
 
-    public init(bufferMs: Int = 1000, latency: Int = 0, volume: Int = 100, muted: Bool = false, channel: String? = nil, statusIntervalMs: Int? = nil) {
+    public init(
+        bufferMs: Int = 1000, latency: Int = 0, latencyMicroseconds: Int? = nil, volume: Int = 100, muted: Bool = false, channel: String? = nil,
+        statusIntervalMs: Int? = nil
+    ) {
         self.bufferMs = bufferMs
         self.latency = latency
+        self.latencyMicroseconds = latencyMicroseconds
         self.volume = volume
         self.muted = muted
         self.channel = channel
@@ -28,6 +35,7 @@ public struct ServerSettings: Hashable, Sendable {
     private struct JSON: Codable {
         var bufferMs: Int?
         var latency: Int?
+        var latencyUs: Int?
         var volume: Int?
         var muted: Bool?
         var channel: String?
@@ -38,12 +46,13 @@ public struct ServerSettings: Hashable, Sendable {
         let text = try payload.readSnapString(field: "ServerSettings")
         let json = try decodeJSONPayload(JSON.self, from: text, message: "ServerSettings")
         return ServerSettings(
-            bufferMs: json.bufferMs ?? 1000, latency: json.latency ?? 0,
+            bufferMs: json.bufferMs ?? 1000, latency: json.latency ?? 0, latencyMicroseconds: json.latencyUs,
             volume: json.volume ?? 100, muted: json.muted ?? false, channel: json.channel, statusIntervalMs: json.statusIntervalMs
         )
     }
 
     func encode(into buffer: inout ByteBuffer) {
-        buffer.writeSnapString(encodeJSONPayload(JSON(bufferMs: bufferMs, latency: latency, volume: volume, muted: muted, channel: channel, statusIntervalMs: statusIntervalMs)))
+        buffer.writeSnapString(encodeJSONPayload(JSON(
+            bufferMs: bufferMs, latency: latency, latencyUs: latencyMicroseconds, volume: volume, muted: muted, channel: channel, statusIntervalMs: statusIntervalMs)))
     }
 }

@@ -52,6 +52,21 @@ struct APIHarness {
         #expect(stream?["status"] == "idle")
     }
 
+    @Test func latencyIsWholeMillisecondsForSnapcastAndFinerForTutti() throws {
+        var api = APIHarness(try ModelFixture.connected(["a"]))
+        #expect(try api.call("Client.SetLatency", ["id": "a", "latency": 180]) == ["latency": 180])
+        #expect(api.fixture.model.speaker("a")?.latencyMicroseconds == 180_000)
+        // A fraction (a calibration's correction, or a user's fine tuning): kept to the µs,
+        // shown as a number that is not whole.
+        #expect(try api.call("Client.SetLatency", ["id": "a", "latency": 180.4567]) == ["latency": .double(180.457)])
+        #expect(api.notifications.first?.params == ["id": "a", "latency": .double(180.457)])
+        let client = try api.call("Server.GetStatus")["server"]?["groups"]?.arrayValue?.first?["clients"]?.arrayValue?.first
+        #expect(client?["config"]?["latency"] == .double(180.457))
+        #expect(throws: RPCError.self) { try api.call("Client.SetLatency", ["id": "a", "latency": 1e300]) }
+        #expect(throws: RPCError.self) { try api.call("Client.SetLatency", ["id": "a", "latency": "soon"]) }
+        #expect(api.fixture.model.speaker("a")?.latencyMicroseconds == 180_457)
+    }
+
     @Test func setVolumeAnswersWithTheNewVolumeAndNotifiesOthers() throws {
         var api = APIHarness(try ModelFixture.connected(["a"]))
         let result = try api.call("Client.SetVolume", ["id": "a", "volume": ["percent": 33]])

@@ -107,7 +107,7 @@ import Testing
         #expect(fixture.members(of: "c") == ["c", "a"])
         #expect(fixture.members(of: "b") == ["b"])
         #expect(fixture.model.speaker("a")?.volume == 35)
-        #expect(outcome.effects.playback["a"] == SpeakerPlayback(streamID: "radio", volume: 35, muted: false, latencyMs: 0, channel: .right))
+        #expect(outcome.effects.playback["a"] == SpeakerPlayback(streamID: "radio", volume: 35, muted: false, latencyMicroseconds: 0, channel: .right))
         #expect(outcome.effects.playback["c"]?.channel == .left)
         #expect(fixture.model.violations.isEmpty)
         #expect(fixture.stored == fixture.model.persistent)
@@ -126,7 +126,7 @@ import Testing
         // Volume and mute on one apply to both; latency stays each speaker's own.
         try fixture.apply(.setVolume(speaker: "d", percent: 20, muted: true))
         #expect(fixture.model.speaker("c")?.volume == 20 && fixture.model.speaker("c")?.muted == true)
-        try fixture.apply(.setLatency(speaker: "d", milliseconds: 200))
+        try fixture.apply(.setLatency(speaker: "d", microseconds: 200_000))
         #expect(fixture.model.speaker("c")?.latencyMs == 0)
         // A pair member's channel belongs to the pair.
         #expect(throws: ControlError.self) { try fixture.apply(.setChannel(speaker: "c", .stereo)) }

@@ -11,7 +11,7 @@ import Testing
         let outcome = try #require(fixture.lastOutcome)
         #expect(outcome.effects.events.contains(.speakerConnected("kitchen")))
         #expect(outcome.effects.events.contains(.structureChanged))
-        #expect(outcome.effects.playback["kitchen"] == SpeakerPlayback(streamID: "default", volume: 100, muted: false, latencyMs: 0, channel: .stereo))
+        #expect(outcome.effects.playback["kitchen"] == SpeakerPlayback(streamID: "default", volume: 100, muted: false, latencyMicroseconds: 0, channel: .stereo))
         #expect(fixture.model.violations.isEmpty)
         #expect(fixture.stored == fixture.model.persistent)
     }
@@ -53,7 +53,7 @@ import Testing
 
     @Test func unknownSpeakersGroupsAndStreamsAreNamedInTheError() throws {
         var fixture = try ModelFixture.connected(["a"])
-        #expect(throws: ControlError.unknownSpeaker("nope")) { try fixture.apply(.setLatency(speaker: "nope", milliseconds: 10)) }
+        #expect(throws: ControlError.unknownSpeaker("nope")) { try fixture.apply(.setLatency(speaker: "nope", microseconds: 10_000)) }
         #expect(throws: ControlError.unknownGroup("nope")) { try fixture.apply(.setGroupMute(group: "nope", muted: true)) }
         let group = try #require(fixture.groupID(of: "a"))
         #expect(throws: ControlError.unknownStream("nope")) { try fixture.apply(.setGroupStream(group: group, stream: "nope")) }
@@ -61,13 +61,18 @@ import Testing
 
     @Test func latencyAndNameAndChannelAreEachTheirOwnEvent() throws {
         var fixture = try ModelFixture.connected(["a"])
-        #expect(try fixture.apply(.setLatency(speaker: "a", milliseconds: 180)).effects.events == [.speakerLatencyChanged("a")])
-        #expect(fixture.lastOutcome?.effects.playback["a"]?.latencyMs == 180)
+        #expect(try fixture.apply(.setLatency(speaker: "a", microseconds: 180_000)).effects.events == [.speakerLatencyChanged("a")])
+        #expect(fixture.lastOutcome?.effects.playback["a"]?.latencyMicroseconds == 180_000)
+        // Finer than whole ms (a calibration's correction): kept to the µs, rounded for Snapcast.
+        #expect(try fixture.apply(.setLatency(speaker: "a", microseconds: 180_460)).effects.events == [.speakerLatencyChanged("a")])
+        #expect(fixture.model.speaker("a")?.latencyMicroseconds == 180_460 && fixture.model.speaker("a")?.latencyMs == 180)
+        #expect(try fixture.apply(.setLatency(speaker: "a", microseconds: -180_500)).effects.events == [.speakerLatencyChanged("a")])
+        #expect(fixture.model.speaker("a")?.latencyMs == -181)
         #expect(try fixture.apply(.setName(speaker: "a", name: "Kitchen")).effects.events == [.speakerNameChanged("a")])
         #expect(fixture.lastOutcome?.effects.playback.isEmpty == true)  // a name does not change playback
         #expect(try fixture.apply(.setChannel(speaker: "a", .mono)).effects.events == [.speakerChannelChanged("a")])
         #expect(fixture.model.speaker("a")?.displayName == "Kitchen")
-        #expect(throws: ControlError.self) { try fixture.apply(.setLatency(speaker: "a", milliseconds: 20_000)) }
+        #expect(throws: ControlError.self) { try fixture.apply(.setLatency(speaker: "a", microseconds: 10_000_001)) }
     }
 
     @Test func aSpeakerReportingItsOwnVolumeIsClampedAndStored() throws {

@@ -6,14 +6,15 @@ import TuttiMeasure
 import TuttiServer
 import TuttiTestSupport
 
-/// Acoustic calibration end to end: three real speakers whose sound leaves 0, 180 and 310 ms
+/// Acoustic calibration end to end: three real speakers whose sound leaves 0, 180.4 and 310.7 ms
 /// after they play it (delays added outside Tutti, as a Bluetooth speaker's own buffer does),
 /// a room simulated in this test — each speaker's output, timed from outside by the arrival of
 /// its pipe output, delayed, mixed, with a reverb tail and noise — recorded as a microphone
 /// would, delivered to the server, analysed, and applied as latency corrections.
 @Suite(.serialized, .enabled(if: Peers.tutti != nil, "needs the built tutti executable (swift build)"))
 struct CalibrationRunTests {
-    static let hidden: [String: Double] = ["s0": 0, "s1": 180, "s2": 310]
+    // Not whole ms: a correction in whole ms would leave up to 0.5 ms.
+    static let hidden: [String: Double] = ["s0": 0, "s1": 180.4, "s2": 310.7]
     static let ids = ["s0", "s1", "s2"]
 
     /// The room: what a microphone 3 m from every speaker records from `origin` for `seconds`,
@@ -61,7 +62,9 @@ struct CalibrationRunTests {
             }
             defer { speakers.values.forEach { $0.stop() } }
             _ = try ControlAPIServerTests.waitForSpeakers(Set(ids), rpc)
-            try await Task.sleep(for: .seconds(3))
+            // Clocks a few seconds old are still ±50–150 µs off, and a calibration made then keeps
+            // that error: the run starts once they have settled, as a user's would.
+            try await Task.sleep(for: .seconds(12))
             try await body(ports, rpc, speakers)
         }
     }
@@ -93,7 +96,7 @@ struct CalibrationRunTests {
             let offset = Double(Int(micStart) - startsAt) / 1e6 + 40
             let analyzed = try rpc.result("Calibration.Analyze", ["id": .string(id), "startOffsetMs": .double(offset)], within: 30)["run"]
             let results = analyzed?["results"]?.arrayValue ?? []
-            print("calibration: \(results.map(\.text).joined(separator: "\n"))")
+            print("calibration: rate \(analyzed?["microphoneRatePpm"]?.doubleValue ?? .nan) ppm\n\(results.map(\.text).joined(separator: "\n"))")
             #expect(analyzed?["reference"] == "s0", "\(analyzed?.text ?? "")")
             for id in Self.ids {
                 let result = results.first { $0["id"]?.stringValue == id }
@@ -107,8 +110,8 @@ struct CalibrationRunTests {
             #expect(applied.count == 3, "\(applied)")
             let status = try rpc.result("Server.GetStatus")
             for id in Self.ids {
-                let latency = ControlAPIServerTests.clients(status).first { $0["id"]?.stringValue == id }?["config"]?["latency"]?.intValue ?? -1
-                #expect(abs(Double(latency) - Self.hidden[id]!) <= 1, "\(id): latency \(latency)")
+                let latency = ControlAPIServerTests.clients(status).first { $0["id"]?.stringValue == id }?["config"]?["latency"]?.doubleValue ?? -1
+                #expect(abs(latency - Self.hidden[id]!) <= 0.3, "\(id): latency \(latency)")
             }
             // …and where the sound arrives (after the hidden delays) they are in sync.
             let appliedAt = monotonicNanos()
@@ -121,7 +124,9 @@ struct CalibrationRunTests {
             let report = SyncAnalysis.analyze(captures, startedAt: appliedAt, settleAfter: appliedAt + 3_000_000_000)
             let skew = try #require(report.skew, "\(report.textTable())")
             print("calibration: after applying, skew where the sound arrives p50 \(Int(skew.p50)) µs, p99 \(Int(skew.p99)) µs")
-            // Latency is whole milliseconds: ±0.5 ms is what one correction can do.
+            // The goal is 100 µs, not met here: the corrections are within 10–80 µs of the hidden
+            // delays, but the skew after them is 60–500 µs (p99) — the rest is the speakers' own
+            // sync in this test process (a debug server beside a room simulation).
             #expect(skew.p99 < 1_000, "\(report.textTable())")
         }
     }
@@ -163,8 +168,8 @@ struct CalibrationRunTests {
             #expect(output.contains("SPEAKER") && output.contains("applied: s0 0 ms"), "\(output)")
             let status = try rpc.result("Server.GetStatus")
             for id in Self.ids {
-                let latency = ControlAPIServerTests.clients(status).first { $0["id"]?.stringValue == id }?["config"]?["latency"]?.intValue ?? -1
-                #expect(abs(Double(latency) - Self.hidden[id]!) <= 1, "\(id): latency \(latency)\n\(output)")
+                let latency = ControlAPIServerTests.clients(status).first { $0["id"]?.stringValue == id }?["config"]?["latency"]?.doubleValue ?? -1
+                #expect(abs(latency - Self.hidden[id]!) <= 0.3, "\(id): latency \(latency)\n\(output)")
             }
         }
     }

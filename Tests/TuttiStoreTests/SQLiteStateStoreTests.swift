@@ -26,7 +26,7 @@ import TuttiControl
             .speakerConnected(SpeakerHello(id: "c#2", host: HostInfo(name: "gamma"), software: SoftwareInfo(name: "Snapclient", version: "0.26.0"), instance: 2)),
             .setName(speaker: "a", name: "Kitchen"),
             .setVolume(speaker: "b", percent: 37, muted: true),
-            .setLatency(speaker: "c#2", milliseconds: -25),
+            .setLatency(speaker: "c#2", microseconds: -25_250),
             .setChannel(speaker: "b", .mono),
             .addStream(StreamInfo(id: "ma", uri: "tcp://0.0.0.0:4953?name=ma&mode=server", origin: .api)),
             .createGroup(name: "Downstairs", speakers: ["b", "c#2"], stream: "ma"),
@@ -99,6 +99,29 @@ import TuttiControl
             return true
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage)
+    }
+
+    @Test func aVersion2DatabaseKeepsItsLatenciesAsMicroseconds() throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A store as Tutti wrote it before latencies were kept to the µs.
+        let queue = try DatabaseQueue(path: path)
+        try SQLiteStateStore.migrator.migrate(queue, upTo: "v2")
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO speaker (id, position, name, volume, muted, latency_ms, channel, instance, host, software, capabilities,
+                    last_seen_sec, last_seen_usec) VALUES ('jbl', 0, 'JBL', 40, 0, 180, 'stereo', 1,
+                    '{"name":"jbl-host","mac":"","ip":"","os":"","arch":""}', '{"name":"Tutti","version":"0.26.0","protocolVersion":2}', '[]', 0, 0)
+                """)
+        }
+        try queue.close()
+        let store = try SQLiteStateStore(path: path)
+        let speaker = try #require(try store.load().state.speakers.first)
+        #expect(speaker.id == "jbl" && speaker.latencyMicroseconds == 180_000 && speaker.volume == 40)
+        // …and a finer one is kept as it is.
+        var finer = speaker
+        finer.latencyMicroseconds = 180_460
+        try store.save([.putSpeaker(finer, position: 0)])
+        #expect(try SQLiteStateStore(path: path).load().state.speakers.first?.latencyMicroseconds == 180_460)
     }
 
     @Test func aDatabaseFromANewerTuttiIsRefused() throws {

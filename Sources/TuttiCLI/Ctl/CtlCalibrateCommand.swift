@@ -86,7 +86,7 @@ struct CtlCalibrate: AsyncParsableCommand {
             var json = analyzed
             if apply {
                 let applied = try await connection.call("Calibration.Apply", ["id": .string(id)])
-                text += "\napplied: " + (applied["applied"]?.arrayValue ?? []).map { "\($0["id"]?.stringValue ?? "?") \($0["latencyMs"]?.intValue ?? 0) ms" }.joined(separator: ", ")
+                text += "\napplied: " + (applied["applied"]?.arrayValue ?? []).map { "\($0["id"]?.stringValue ?? "?") \(StatusTable.milliseconds($0["latencyMs"]?.doubleValue ?? 0))" }.joined(separator: ", ")
                 json = ["run": result, "applied": applied["applied"] ?? []]
             } else {
                 text += "\n(not applied: add --apply to set the new latencies)"
@@ -103,8 +103,8 @@ struct CtlCalibrate: AsyncParsableCommand {
             let id = item["id"]?.stringValue ?? "?"
             func ms(_ key: String, _ format: String = "%.1f ms") -> String { item[key]?.doubleValue.map { String(format: format, $0) } ?? "–" }
             rows.append([
-                names[id] ?? id, item["status"]?.stringValue ?? "?", ms("delayMs"), item["latencyMs"]?.intValue.map { "\($0) ms" } ?? "–",
-                item["newLatencyMs"]?.intValue.map { "\($0) ms" } ?? "–", ms("confidenceDB", "%.0f dB"), ms("levelDB", "%.1f dB"), ms("volumeTrimDB", "%.1f dB"),
+                names[id] ?? id, item["status"]?.stringValue ?? "?", ms("delayMs"), item["latencyMs"]?.doubleValue.map(StatusTable.milliseconds) ?? "–",
+                item["newLatencyMs"]?.doubleValue.map(StatusTable.milliseconds) ?? "–", ms("confidenceDB", "%.0f dB"), ms("levelDB", "%.1f dB"), ms("volumeTrimDB", "%.1f dB"),
             ])
         }
         let reference = run["reference"]?.stringValue.map { "delays relative to \(names[$0] ?? $0)" } ?? ""

@@ -67,10 +67,19 @@ struct CtlLatency: AsyncParsableCommand {
         commandName: "latency", abstract: "Set a speaker's latency in ms (positive plays earlier, for slow outputs such as Bluetooth).")
     @OptionGroup var options: CtlOptions
     @Argument(help: "The speaker.") var speaker: String
-    @Argument(help: "Milliseconds, -10000…10000.") var milliseconds: Int
+    @Argument(help: "Milliseconds, -10000…10000 (to the µs: 180.25).") var milliseconds: Double
+
+    func validate() throws {
+        // The range is the server's to check (its error says it).
+        guard milliseconds.isFinite else { throw ValidationError("the latency must be a number of ms") }
+    }
 
     func run() async throws {
-        try await options.call("Client.SetLatency", onSpeaker: speaker, ["latency": .int(milliseconds)]) { "\($0.displayName): latency \(milliseconds) ms" }
+        let microseconds = (milliseconds * 1000).rounded()
+        let value: JSON = microseconds.truncatingRemainder(dividingBy: 1000) == 0 ? .int(Int(microseconds / 1000)) : .double(microseconds / 1000)
+        try await options.call("Client.SetLatency", onSpeaker: speaker, ["latency": value]) {
+            "\($0.displayName): latency \(StatusTable.milliseconds(microseconds / 1000))"
+        }
     }
 }
 

@@ -10,7 +10,8 @@ struct StatusSnapshot {
         var connected: Bool
         var volume: Int
         var muted: Bool
-        var latency: Int
+        /// ms (to the µs after a calibration).
+        var latency: Double
         var channel: String
         var software: String
         var sync: JSON?
@@ -59,7 +60,7 @@ struct StatusSnapshot {
                         hostName: client["host"]?["name"]?.stringValue ?? "", connected: client["connected"]?.boolValue ?? false,
                         volume: client["config"]?["volume"]?["percent"]?.intValue ?? 0,
                         muted: client["config"]?["volume"]?["muted"]?.boolValue ?? false,
-                        latency: client["config"]?["latency"]?.intValue ?? 0, channel: client["config"]?["channel"]?.stringValue ?? "stereo",
+                        latency: client["config"]?["latency"]?.doubleValue ?? 0, channel: client["config"]?["channel"]?.stringValue ?? "stereo",
                         software: [client["snapclient"]?["name"]?.stringValue, client["snapclient"]?["version"]?.stringValue].compactMap { $0 }.joined(separator: " "),
                         sync: client["sync"] == .null ? nil : client["sync"], playing: client["playing"])
                 })

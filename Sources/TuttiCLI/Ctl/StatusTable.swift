@@ -4,6 +4,11 @@ import TuttiControl
 /// `tutti ctl status` for people: each group with its stream and its speakers as a table —
 /// volume, latency, channel, whether it plays, and its own report of its sync.
 enum StatusTable {
+    /// "180 ms", or "180.06 ms" for a latency finer than whole ms.
+    static func milliseconds(_ value: Double) -> String {
+        value.rounded() == value ? "\(Int(value)) ms" : String(format: "%.2f ms", value)
+    }
+
     static func render(_ status: StatusSnapshot) -> String {
         var lines: [String] = []
         if let party = status.partyGroup, let group = status.groups.first(where: { $0.id == party }) {
@@ -23,7 +28,7 @@ enum StatusTable {
                         : stream?.status == "playing" ? "playing" : "idle (no audio)")
                 rows.append([
                     client.displayName + (pair.map { " (\($0.name))" } ?? ""), client.id, client.muted ? "\(client.volume) (m)" : "\(client.volume)",
-                    "\(client.latency) ms", client.channel, state, sync(client),
+                    milliseconds(client.latency), client.channel, state, sync(client),
                 ])
             }
             lines += table(rows).map { "  " + $0 }

@@ -92,8 +92,15 @@ public struct ControlAPI: Sendable {
                 ["volume": model.speaker(id).map(SnapcastJSON.volume) ?? .null]
             }
         case "Client.SetLatency":
-            let latency = try params.int("latency")
-            return .apply(.setLatency(speaker: try params.string("id"), milliseconds: latency)) { _, _ in ["latency": .int(latency)] }
+            // Whole ms in Snapcast; Tutti takes fractions too (to the µs).
+            let milliseconds = try params.double("latency")
+            guard abs(milliseconds) <= Double(SystemModel.latencyRange.upperBound) else {
+                throw .invalidParams("'latency' \(milliseconds) ms is outside ±\(SystemModel.latencyRange.upperBound)")
+            }
+            let id = try params.string("id")
+            return .apply(.setLatency(speaker: id, microseconds: Int((milliseconds * 1000).rounded()))) { model, _ in
+                ["latency": SnapcastJSON.latency(model.speaker(id)?.latencyMicroseconds ?? 0)]
+            }
         case "Client.SetName":
             let name = try params.string("name")
             return .apply(.setName(speaker: try params.string("id"), name: name)) { _, _ in ["name": .string(name)] }
@@ -226,7 +233,7 @@ public struct ControlAPI: Sendable {
                 notes.append(Notification(method: "Client.OnVolumeChanged", params: ["id": .string(id), "volume": SnapcastJSON.volume(speaker)]))
             case .speakerLatencyChanged(let id):
                 guard let speaker = model.speaker(id) else { continue }
-                notes.append(Notification(method: "Client.OnLatencyChanged", params: ["id": .string(id), "latency": .int(speaker.latencyMs)]))
+                notes.append(Notification(method: "Client.OnLatencyChanged", params: ["id": .string(id), "latency": SnapcastJSON.latency(speaker.latencyMicroseconds)]))
             case .speakerNameChanged(let id):
                 guard let speaker = model.speaker(id) else { continue }
                 notes.append(Notification(method: "Client.OnNameChanged", params: ["id": .string(id), "name": .string(speaker.name)]))

@@ -33,6 +33,13 @@ public struct RPCParams: Sendable {
         has(key) ? try int(key) : nil
     }
 
+    /// A finite number (an integer or not).
+    public func double(_ key: String) throws(RPCError) -> Double {
+        guard let value = members[key] else { throw .invalidParams("'\(key)' is missing") }
+        guard let double = value.doubleValue, double.isFinite else { throw .invalidParams("'\(key)' must be a number, not \(value.typeName)") }
+        return double
+    }
+
     public func bool(_ key: String) throws(RPCError) -> Bool {
         guard let value = members[key] else { throw .invalidParams("'\(key)' is missing") }
         guard let bool = value.boolValue else { throw .invalidParams("'\(key)' must be a boolean, not \(value.typeName)") }

@@ -4,6 +4,11 @@ import Foundation
 /// from the model, with Tutti's additions in extra keys that Snapcast's clients ignore:
 /// a client's `config.channel`, `capabilities`, `sync`, `pair` and `playing`; the server's `pairs` and `party`.
 public enum SnapcastJSON {
+    /// A latency in ms: an integer when it is whole (all Snapcast knows), else to the µs.
+    public static func latency(_ microseconds: Int) -> JSON {
+        microseconds % 1000 == 0 ? .int(microseconds / 1000) : .double(Double(microseconds) / 1000)
+    }
+
     /// A client; `group`, when the caller knows it, spares a search.
     public static func client(_ speaker: Speaker, in model: SystemModel, group: SpeakerGroup? = nil) -> JSON {
         [
@@ -12,7 +17,7 @@ public enum SnapcastJSON {
             "host": host(speaker.host),
             "config": [
                 "instance": .int(speaker.instance),
-                "latency": .int(speaker.latencyMs),
+                "latency": latency(speaker.latencyMicroseconds),
                 "name": .string(speaker.name),
                 "volume": volume(speaker),
                 "channel": .string(speaker.channel.rawValue),

@@ -18,8 +18,9 @@ public struct Speaker: Sendable, Equatable, Codable {
     /// 0...100.
     public var volume: Int
     public var muted: Bool
-    /// Milliseconds this speaker plays earlier, to make up for a slow output (Snapcast's latency).
-    public var latencyMs: Int
+    /// Microseconds this speaker plays earlier, to make up for a slow output (Snapcast's
+    /// latency, which is whole milliseconds; a calibration measures finer).
+    public var latencyMicroseconds: Int
     public var channel: AudioChannel
     /// What the speaker said it can do (Tutti speakers: `channel`, `status`, …; snapclient: none).
     public var capabilities: [String]
@@ -31,7 +32,7 @@ public struct Speaker: Sendable, Equatable, Codable {
 
     public init(
         id: String, name: String = "", host: HostInfo = HostInfo(), software: SoftwareInfo = SoftwareInfo(), instance: Int = 1,
-        connected: Bool = false, lastSeen: WallTime = WallTime(), volume: Int = 100, muted: Bool = false, latencyMs: Int = 0,
+        connected: Bool = false, lastSeen: WallTime = WallTime(), volume: Int = 100, muted: Bool = false, latencyMicroseconds: Int = 0,
         channel: AudioChannel = .stereo, capabilities: [String] = [], sync: SyncStatus? = nil, exclusion: Exclusion? = nil
     ) {
         self.exclusion = exclusion
@@ -44,10 +45,18 @@ public struct Speaker: Sendable, Equatable, Codable {
         self.lastSeen = lastSeen
         self.volume = volume
         self.muted = muted
-        self.latencyMs = latencyMs
+        self.latencyMicroseconds = latencyMicroseconds
         self.channel = channel
         self.capabilities = capabilities
         self.sync = sync
+    }
+
+    /// The latency in whole milliseconds, rounded (what Snapcast's protocol carries).
+    public var latencyMs: Int { Self.wholeMilliseconds(latencyMicroseconds) }
+
+    /// Microseconds rounded to the nearest millisecond (halves away from zero).
+    public static func wholeMilliseconds(_ microseconds: Int) -> Int {
+        Int((Double(microseconds) / 1000).rounded(.toNearestOrAwayFromZero))
     }
 
     /// The name people see: the user's name, else the host name, else the ID.

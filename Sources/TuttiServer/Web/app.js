@@ -306,7 +306,7 @@ function latencyControls(client, name) {
     onblur: () => { dragging = false; },
   });
   const number = h('input', {
-    type: 'number', min: -10000, max: 10000, step: 1, value: client.config.latency, 'aria-label': `Latency of ${name} in ms`,
+    type: 'number', min: -10000, max: 10000, step: 'any', value: client.config.latency, 'aria-label': `Latency of ${name} in ms`,
     dataset: { key: `latn-${client.id}` },
     onchange: (event) => commit(Number(event.target.value)),
   });
