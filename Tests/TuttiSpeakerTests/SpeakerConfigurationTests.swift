@@ -21,6 +21,14 @@ import TuttiWire
         #expect(SpeakerConfiguration.parseServer(text) == nil)
     }
 
+    @Test func theServersLatencyIsTakenToTheMicrosecondAndNeverOverflows() {
+        #expect(SpeakerSession.latencyMicroseconds(ServerSettings(latency: 180)) == 180_000)
+        #expect(SpeakerSession.latencyMicroseconds(ServerSettings(latency: 180, latencyMicroseconds: 180_460)) == 180_460)
+        // A server's nonsense is bounded (±60 s), not multiplied into an overflow.
+        #expect(SpeakerSession.latencyMicroseconds(ServerSettings(latency: .max)) == 60_000_000)
+        #expect(SpeakerSession.latencyMicroseconds(ServerSettings(latency: .min, latencyMicroseconds: .min)) == -60_000_000)
+    }
+
     @Test func helloIsStableAndDistinctPerSpeaker() {
         let a = SpeakerConfiguration(host: "h", id: "den", instance: 2).hello()
         let again = SpeakerConfiguration(host: "h", id: "den", instance: 2).hello()
