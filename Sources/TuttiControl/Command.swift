@@ -16,6 +16,8 @@ public enum Command: Sendable, Equatable {
     case setVolume(speaker: String, percent: Int?, muted: Bool?)
     /// The speaker's latency in µs (Snapcast's API sets whole ms; a calibration finer).
     case setLatency(speaker: String, microseconds: Int)
+    /// The speaker's level trim, dB (``SystemModel/trimRange``).
+    case setTrim(speaker: String, decibels: Double)
     case setName(speaker: String, name: String)
     case setChannel(speaker: String, AudioChannel)
     case deleteSpeaker(String)

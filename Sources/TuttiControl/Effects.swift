@@ -45,6 +45,7 @@ public enum ControlEvent: Sendable, Equatable, Hashable {
     case speakerLatencyChanged(String)
     case speakerNameChanged(String)
     case speakerChannelChanged(String)
+    case speakerTrimChanged(String)
     case speakerSyncChanged(String)
     /// Its host reported it left out of playing, or no longer.
     case speakerExclusionChanged(String)
@@ -71,6 +72,7 @@ public enum ControlEvent: Sendable, Equatable, Hashable {
             if before.latencyMicroseconds != speaker.latencyMicroseconds { events.append(.speakerLatencyChanged(speaker.id)) }
             if before.name != speaker.name { events.append(.speakerNameChanged(speaker.id)) }
             if before.channel != speaker.channel { events.append(.speakerChannelChanged(speaker.id)) }
+            if before.trimDB != speaker.trimDB { events.append(.speakerTrimChanged(speaker.id)) }
             if before.sync != speaker.sync, speaker.sync != nil { events.append(.speakerSyncChanged(speaker.id)) }
             if before.exclusion != speaker.exclusion { events.append(.speakerExclusionChanged(speaker.id)) }
         }

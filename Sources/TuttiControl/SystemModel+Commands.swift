@@ -4,6 +4,8 @@ extension SystemModel {
     public static let latencyRange = -10_000...10_000
     /// The same in µs.
     public static let latencyRangeMicroseconds = -10_000_000...10_000_000
+    /// Level trims, dB: they only ever turn a speaker down (a boost could clip).
+    public static let trimRange = -40.0...0.0
 
     /// Applies a command to a copy of the model.
     ///
@@ -45,6 +47,12 @@ extension SystemModel {
                 throw .invalidValue("latency \(Double(microseconds) / 1000) ms is outside \(Self.latencyRange.lowerBound)...\(Self.latencyRange.upperBound)")
             }
             speakers[try speakerIndex(id)].latencyMicroseconds = microseconds
+        case .setTrim(let id, let decibels):
+            guard Self.trimRange.contains(decibels) else {
+                throw .invalidValue("trim \(decibels) dB is outside \(Int(Self.trimRange.lowerBound))...\(Int(Self.trimRange.upperBound))")
+            }
+            // To a hundredth of a dB: what anyone can hear, and what is stored and shown.
+            speakers[try speakerIndex(id)].trimDB = (decibels * 100).rounded() / 100
         case .setName(let id, let name):
             speakers[try speakerIndex(id)].name = name
         case .setChannel(let id, let channel):

@@ -187,19 +187,22 @@ public struct SpeakerPlayback: Sendable, Equatable {
     public var muted: Bool
     public var latencyMicroseconds: Int
     public var channel: AudioChannel
+    /// The speaker's level trim, dB.
+    public var trimDB: Double
 
-    public init(streamID: String, volume: Int, muted: Bool, latencyMicroseconds: Int, channel: AudioChannel) {
+    public init(streamID: String, volume: Int, muted: Bool, latencyMicroseconds: Int, channel: AudioChannel, trimDB: Double = 0) {
         self.streamID = streamID
         self.volume = volume
         self.muted = muted
         self.latencyMicroseconds = latencyMicroseconds
         self.channel = channel
+        self.trimDB = trimDB
     }
 
     /// A speaker's playback in its group: the group's stream, either one's mute.
     init(_ speaker: Speaker, in group: SpeakerGroup) {
         self.init(
             streamID: group.streamID, volume: speaker.volume, muted: speaker.muted || group.muted, latencyMicroseconds: speaker.latencyMicroseconds,
-            channel: speaker.channel)
+            channel: speaker.channel, trimDB: speaker.trimDB)
     }
 }

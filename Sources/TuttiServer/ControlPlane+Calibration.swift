@@ -221,22 +221,43 @@ extension ControlPlane {
         return ["run": run.json]
     }
 
-    /// `{"id"}`: sets each measured speaker's latency to its proposed correction (stored, as
-    /// `Client.SetLatency` does). Speakers too quiet or inconsistent keep theirs.
+    /// `{"id", "latency": true, "trims": false}`: sets each measured speaker's latency to its
+    /// proposed correction and/or its level trim to the one that makes it as loud as the
+    /// quietest (stored, as `Client.SetLatency` / `Client.SetTrim` do). Speakers too quiet or
+    /// inconsistent keep theirs; a speaker that cannot apply a trim (a snapclient) is listed
+    /// with why.
     private func applyCalibration(_ params: JSON) throws(RPCError) -> JSON {
         let id = params["id"]?.stringValue ?? ""
         let run = try calibrationRun(id)
-        guard run.result != nil else { throw .invalidParams("calibration run '\(id)' is not analyzed yet (Calibration.Analyze)") }
+        guard let result = run.result else { throw .invalidParams("calibration run '\(id)' is not analyzed yet (Calibration.Analyze)") }
+        let latencies = params["latency"]?.boolValue ?? true, trims = params["trims"]?.boolValue ?? false
         var applied: [JSON] = []
+        let proposedTrims = result.volumeTrimsDB
         for speaker in run.plan.speakers {
-            guard let latency = run.proposedLatency(speaker), model.speaker(speaker) != nil else { continue }
-            guard SystemModel.latencyRangeMicroseconds.contains(latency) else { continue }
-            do {
-                try apply(.setLatency(speaker: speaker, microseconds: latency), origin: nil)
-            } catch {
-                throw RPCError(error)
+            guard let known = model.speaker(speaker) else { continue }
+            var item: [String: JSON] = ["id": .string(speaker)]
+            var commands: [Command] = []
+            if latencies, let latency = run.proposedLatency(speaker), SystemModel.latencyRangeMicroseconds.contains(latency) {
+                commands.append(.setLatency(speaker: speaker, microseconds: latency))
+                item["latencyMs"] = SnapcastJSON.latency(latency)
             }
-            applied.append(["id": .string(speaker), "latencyMs": SnapcastJSON.latency(latency)])
+            if trims, let trim = proposedTrims[speaker], trim.isFinite {
+                if known.capabilities.contains("trim") {
+                    let bounded = max(SystemModel.trimRange.lowerBound, min(SystemModel.trimRange.upperBound, trim))
+                    commands.append(.setTrim(speaker: speaker, decibels: bounded))
+                    item["trimDb"] = .double((bounded * 100).rounded() / 100)
+                } else {
+                    item["trimNotApplied"] = .string("\(known.displayName) cannot apply a trim (a snapclient): turn its volume down by \(String(format: "%.1f", -trim)) dB by hand")
+                }
+            }
+            for command in commands {
+                do {
+                    try apply(command, origin: nil)
+                } catch {
+                    throw RPCError(error)
+                }
+            }
+            if item.count > 1 { applied.append(.object(item)) }
         }
         calibrations[id]?.state = .applied
         calibrations[id]?.recording = []

@@ -126,6 +126,7 @@ actor ServerCore {
             let settings = LinkSettings(
                 bufferMs: bufferMs, volume: wanted.volume, muted: wanted.muted, latencyMicroseconds: wanted.latencyMicroseconds,
                 fineLatency: link.capabilities.contains(Capability.latencyMicroseconds),
+                trimDB: link.capabilities.contains(Capability.trim) ? wanted.trimDB : nil,
                 channel: selfSelects ? wanted.channel : nil,
                 statusIntervalMs: link.capabilities.contains(Capability.status) ? 1000 : nil)
             guard let stream = stream(wanted.streamID, channel: selfSelects ? .stereo : wanted.channel) else {
@@ -179,6 +180,8 @@ enum Capability {
     static let status = "status"
     /// The speaker takes its latency to the µs (ServerSettings' `latencyUs`).
     static let latencyMicroseconds = "latency-us"
+    /// The speaker applies a level trim under its volume (ServerSettings' `trimDb`).
+    static let trim = "trim"
     /// The speaker's host answers relayed JSON-RPC requests (HostCall frames).
     static let rpc = "rpc"
     /// The speaker's host manages Bluetooth speakers (Bluetooth.* requests).

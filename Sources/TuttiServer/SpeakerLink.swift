@@ -37,6 +37,8 @@ struct LinkSettings: Equatable, Sendable {
     /// Whether the speaker takes its latency to the µs (it announced `latency-us`); else it
     /// gets whole ms.
     var fineLatency: Bool
+    /// The level trim (dB) for a speaker that announced `trim`; nil for one that cannot apply it.
+    var trimDB: Double?
     /// The channel the speaker plays itself; nil for a speaker that cannot (it gets a
     /// channel-mapped variant of the stream instead).
     var channel: AudioChannel?

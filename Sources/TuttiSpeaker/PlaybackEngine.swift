@@ -126,11 +126,11 @@ final class PlaybackEngine: @unchecked Sendable {
         }
     }
 
-    /// Applies volume, mute and the channel selection (a stereo pair's side on every output
+    /// Applies volume (and the trim under it), mute and the channel selection (a stereo pair's side on every output
     /// channel) and converts to s16 (exact for 16-bit sources at volume 100).
     private func convert(_ floats: [Float], into samples: inout [Int16], channels: Int, settings: PlaybackSettings) {
         if samples.count != floats.count { samples = [Int16](repeating: 0, count: floats.count) }
-        let gain = settings.muted ? 0 : Self.gain(volume: settings.volume)
+        let gain = settings.muted ? 0 : Self.gain(volume: settings.volume, trimDB: settings.trimDB)
         let toS16 = { (value: Float) in Int16(max(-32768, min(32767, (value * gain * 32768).rounded()))) }
         guard let selection = settings.channel, channels > 1 else {
             for i in 0..<floats.count { samples[i] = toS16(floats[i]) }
@@ -150,10 +150,11 @@ final class PlaybackEngine: @unchecked Sendable {
         }
     }
 
-    /// Volume 0...100 to a gain: 100 is exactly 1; below that a 60 dB logarithmic range, 0 silent.
-    static func gain(volume: Int) -> Float {
+    /// Volume 0...100 to a gain: 100 is exactly 1; below that a 60 dB logarithmic range, 0
+    /// silent. A trim (dB, ≤ 0) lowers it further.
+    static func gain(volume: Int, trimDB: Double = 0) -> Float {
         guard volume > 0 else { return 0 }
-        guard volume < 100 else { return 1 }
-        return Float(pow(10, Double(volume - 100) * 0.6 / 20))
+        let decibels = Double(min(volume, 100) - 100) * 0.6 + min(0, trimDB)
+        return decibels == 0 ? 1 : Float(pow(10, decibels / 20))
     }
 }

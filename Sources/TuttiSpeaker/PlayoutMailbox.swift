@@ -8,6 +8,8 @@ struct PlaybackSettings: Equatable, Sendable {
     /// Server-set latency plus this speaker's own, in µs.
     var latencyMicroseconds = 0
     var volume = 100
+    /// A level trim under the volume, dB (≤ 0).
+    var trimDB = 0.0
     var muted = false
     /// The channel the server asked this speaker to play (a stereo pair's side); nil: as is.
     var channel: ChannelSelection?

@@ -74,7 +74,7 @@ public struct SpeakerConfiguration: Sendable, Equatable {
         let mac = (["02"] + bytes.map { String($0, radix: 16).leftPadded(2) }).joined(separator: ":")
         return Hello(
             mac: mac, hostName: name, version: "0.26.0", clientName: "Tutti", os: "Linux", arch: Self.arch,
-            instance: instance, id: id, protocolVersion: 2, capabilities: ["channel", "status", "latency-us"] + hostCapabilities)
+            instance: instance, id: id, protocolVersion: 2, capabilities: ["channel", "status", "latency-us", "trim"] + hostCapabilities)
     }
 
     #if arch(x86_64)

@@ -90,11 +90,11 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
         case .serverSettings(let settings):
             let playback = PlaybackSettings(
                 bufferMs: settings.bufferMs, latencyMicroseconds: Self.latencyMicroseconds(settings),
-                volume: settings.volume, muted: settings.muted, channel: Self.selection(settings.channel))
+                volume: settings.volume, trimDB: Self.trimDB(settings), muted: settings.muted, channel: Self.selection(settings.channel))
             var expected = playback
             expected.latencyMicroseconds += mailbox.extraLatencyMicroseconds
             if expected != mailbox.settings {
-                logger.info("settings: buffer \(settings.bufferMs) ms, latency \(Double(playback.latencyMicroseconds) / 1000) ms, volume \(settings.volume), muted \(settings.muted), channel \(settings.channel ?? "stereo")")
+                logger.info("settings: buffer \(settings.bufferMs) ms, latency \(Double(playback.latencyMicroseconds) / 1000) ms, volume \(settings.volume)\(playback.trimDB < 0 ? " (trim \(playback.trimDB) dB)" : ""), muted \(settings.muted), channel \(settings.channel ?? "stereo")")
             }
             mailbox.post(serverSettings: playback)
             if settings.statusIntervalMs != nil, statusInterval == nil, let notices {
@@ -183,6 +183,12 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
             decoder = nil
             logger.error("cannot play this stream: \(error); staying silent until the codec changes")
         }
+    }
+
+    /// The server's level trim, dB: 0 when none was sent; never above 0 nor below −60.
+    static func trimDB(_ settings: ServerSettings) -> Double {
+        guard let trim = settings.trimDB, trim.isFinite else { return 0 }
+        return max(-60, min(0, trim))
     }
 
     /// The server's latency in µs — its `latencyUs` if it sent one, else its whole ms — kept

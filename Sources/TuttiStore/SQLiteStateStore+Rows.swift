@@ -8,12 +8,12 @@ extension SQLiteStateStore {
         case .putSpeaker(let speaker, let position):
             try db.execute(
                 sql: """
-                    INSERT OR REPLACE INTO speaker (id, position, name, volume, muted, latency_ms, latency_us, channel, instance,
+                    INSERT OR REPLACE INTO speaker (id, position, name, volume, muted, latency_ms, latency_us, channel, trim_db, instance,
                         host, software, capabilities, last_seen_sec, last_seen_usec)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    speaker.id, position, speaker.name, speaker.volume, speaker.muted, speaker.latencyMs, speaker.latencyMicroseconds, speaker.channel.rawValue,
+                    speaker.id, position, speaker.name, speaker.volume, speaker.muted, speaker.latencyMs, speaker.latencyMicroseconds, speaker.channel.rawValue, speaker.trimDB,
                     speaker.instance, try encode(speaker.host), try encode(speaker.software), try encode(speaker.capabilities),
                     speaker.lastSeen.sec, speaker.lastSeen.usec,
                 ])
@@ -67,7 +67,7 @@ extension SQLiteStateStore {
             id: row["id"], name: row["name"], host: try decode(HostInfo.self, row["host"]),
             software: try decode(SoftwareInfo.self, row["software"]), instance: row["instance"],
             lastSeen: WallTime(sec: row["last_seen_sec"], usec: row["last_seen_usec"]), volume: row["volume"], muted: row["muted"],
-            latencyMicroseconds: row["latency_us"], channel: AudioChannel(rawValue: row["channel"]) ?? .stereo,
+            latencyMicroseconds: row["latency_us"], channel: AudioChannel(rawValue: row["channel"]) ?? .stereo, trimDB: row["trim_db"],
             capabilities: try decode([String].self, row["capabilities"]))
     }
 

@@ -77,6 +77,10 @@ public final class SQLiteStateStore: StateStore {
                 UPDATE speaker SET latency_us = latency_ms * 1000;
                 """)
         }
+        // Version 4: level trims under the user's volume (dB).
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: "ALTER TABLE speaker ADD COLUMN trim_db REAL NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 

@@ -10,6 +10,8 @@ public struct ServerSettings: Hashable, Sendable {
     public var latency: Int
     /// Tutti: the latency in µs (then `latency` is it rounded to whole ms); nil when not sent.
     public var latencyMicroseconds: Int?
+    /// Tutti: a level trim under `volume`, dB (≤ 0), to speakers that announced `trim`.
+    public var trimDB: Double?
     public var volume: Int
     public var muted: Bool
     /// Tutti: the channel to play (`stereo`, `left`, `right`, `mono`), sent only to speakers
@@ -20,9 +22,10 @@ public struct ServerSettings: Hashable, Sendable {
     public var statusIntervalMs: Int?
 
     public init(
-        bufferMs: Int = 1000, latency: Int = 0, latencyMicroseconds: Int? = nil, volume: Int = 100, muted: Bool = false, channel: String? = nil,
-        statusIntervalMs: Int? = nil
+        bufferMs: Int = 1000, latency: Int = 0, latencyMicroseconds: Int? = nil, trimDB: Double? = nil, volume: Int = 100, muted: Bool = false,
+        channel: String? = nil, statusIntervalMs: Int? = nil
     ) {
+        self.trimDB = trimDB
         self.bufferMs = bufferMs
         self.latency = latency
         self.latencyMicroseconds = latencyMicroseconds
@@ -36,6 +39,7 @@ public struct ServerSettings: Hashable, Sendable {
         var bufferMs: Int?
         var latency: Int?
         var latencyUs: Int?
+        var trimDb: Double?
         var volume: Int?
         var muted: Bool?
         var channel: String?
@@ -46,13 +50,13 @@ public struct ServerSettings: Hashable, Sendable {
         let text = try payload.readSnapString(field: "ServerSettings")
         let json = try decodeJSONPayload(JSON.self, from: text, message: "ServerSettings")
         return ServerSettings(
-            bufferMs: json.bufferMs ?? 1000, latency: json.latency ?? 0, latencyMicroseconds: json.latencyUs,
+            bufferMs: json.bufferMs ?? 1000, latency: json.latency ?? 0, latencyMicroseconds: json.latencyUs, trimDB: json.trimDb,
             volume: json.volume ?? 100, muted: json.muted ?? false, channel: json.channel, statusIntervalMs: json.statusIntervalMs
         )
     }
 
     func encode(into buffer: inout ByteBuffer) {
         buffer.writeSnapString(encodeJSONPayload(JSON(
-            bufferMs: bufferMs, latency: latency, latencyUs: latencyMicroseconds, volume: volume, muted: muted, channel: channel, statusIntervalMs: statusIntervalMs)))
+            bufferMs: bufferMs, latency: latency, latencyUs: latencyMicroseconds, trimDb: trimDB, volume: volume, muted: muted, channel: channel, statusIntervalMs: statusIntervalMs)))
     }
 }

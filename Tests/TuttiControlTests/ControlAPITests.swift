@@ -67,6 +67,18 @@ struct APIHarness {
         #expect(api.fixture.model.speaker("a")?.latencyMicroseconds == 180_457)
     }
 
+    @Test func aTrimIsTuttisOwnAndShownInTheClientsConfig() throws {
+        var api = APIHarness(try ModelFixture.connected(["a"]))
+        #expect(try api.call("Client.SetTrim", ["id": "a", "trimDb": -3.5]) == ["trimDb": -3.5])
+        #expect(api.notifications.map(\.method) == ["Client.OnTrimChanged"])
+        #expect(api.notifications.first?.audience == .tutti)
+        let client = try api.call("Server.GetStatus")["server"]?["groups"]?.arrayValue?.first?["clients"]?.arrayValue?.first
+        #expect(client?["config"]?["trimDb"] == -3.5)
+        #expect(throws: RPCError.self) { try api.call("Client.SetTrim", ["id": "a", "trimDb": 2]) }
+        #expect(throws: RPCError.self) { try api.call("Client.SetTrim", ["id": "a"]) }
+        #expect(api.fixture.model.speaker("a")?.trimDB == -3.5)
+    }
+
     @Test func setVolumeAnswersWithTheNewVolumeAndNotifiesOthers() throws {
         var api = APIHarness(try ModelFixture.connected(["a"]))
         let result = try api.call("Client.SetVolume", ["id": "a", "volume": ["percent": 33]])

@@ -128,6 +128,8 @@ import Testing
         #expect(fixture.model.speaker("c")?.volume == 20 && fixture.model.speaker("c")?.muted == true)
         try fixture.apply(.setLatency(speaker: "d", microseconds: 200_000))
         #expect(fixture.model.speaker("c")?.latencyMs == 0)
+        try fixture.apply(.setTrim(speaker: "d", decibels: -3))
+        #expect(fixture.model.speaker("c")?.trimDB == 0)
         // A pair member's channel belongs to the pair.
         #expect(throws: ControlError.self) { try fixture.apply(.setChannel(speaker: "c", .stereo)) }
         #expect(fixture.model.violations.isEmpty)

@@ -68,6 +68,11 @@ import Testing
         #expect(fixture.model.speaker("a")?.latencyMicroseconds == 180_460 && fixture.model.speaker("a")?.latencyMs == 180)
         #expect(try fixture.apply(.setLatency(speaker: "a", microseconds: -180_500)).effects.events == [.speakerLatencyChanged("a")])
         #expect(fixture.model.speaker("a")?.latencyMs == -181)
+        #expect(try fixture.apply(.setTrim(speaker: "a", decibels: -3.216)).effects.events == [.speakerTrimChanged("a")])
+        #expect(fixture.lastOutcome?.effects.playback["a"]?.trimDB == -3.22)
+        #expect(throws: ControlError.self) { try fixture.apply(.setTrim(speaker: "a", decibels: 1)) }
+        #expect(throws: ControlError.self) { try fixture.apply(.setTrim(speaker: "a", decibels: -41)) }
+        #expect(fixture.model.speaker("a")?.trimDB == -3.22)
         #expect(try fixture.apply(.setName(speaker: "a", name: "Kitchen")).effects.events == [.speakerNameChanged("a")])
         #expect(fixture.lastOutcome?.effects.playback.isEmpty == true)  // a name does not change playback
         #expect(try fixture.apply(.setChannel(speaker: "a", .mono)).effects.events == [.speakerChannelChanged("a")])

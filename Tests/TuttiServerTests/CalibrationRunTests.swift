@@ -131,7 +131,7 @@ struct CalibrationRunTests {
         }
     }
 
-    /// `tutti ctl calibrate --apply` with a recorder command that reads what the room simulation
+    /// `tutti ctl calibrate --apply --trim` with a recorder command that reads what the room simulation
     /// writes into a FIFO once the run is over (its start is stamped by the command itself).
     @Test func ctlCalibrateRecordsAnalysesAndApplies() async throws {
         try await Self.withSpeakersPlaying { ports, rpc, speakers in
@@ -141,7 +141,7 @@ struct CalibrationRunTests {
             let fifo = "\(directory.path)/mic", stamp = "\(directory.path)/started"
             #expect(mkfifo(fifo, 0o600) == 0)
             let ctl = try ChildProcess(Peers.tutti!, [
-                "ctl", "--server", "127.0.0.1:\(ports.control)", "calibrate", "s0", "s1", "s2", "--rounds", "2", "--uncertainty-ms", "300", "--apply",
+                "ctl", "--server", "127.0.0.1:\(ports.control)", "calibrate", "s0", "s1", "s2", "--rounds", "2", "--uncertainty-ms", "300", "--apply", "--trim",
                 "--record", "sh -c 'date +%s%N > \(stamp); exec cat \(fifo)'",
             ])
             defer { ctl.stop() }
@@ -167,6 +167,10 @@ struct CalibrationRunTests {
             print("tutti ctl calibrate:\n\(output)")
             #expect(output.contains("SPEAKER") && output.contains("applied: s0 0 ms"), "\(output)")
             let status = try rpc.result("Server.GetStatus")
+            // Level trims too: the room hears the three equally loud (±0.5 dB), so each trim is
+            // small, none is a boost, and the quietest keeps 0.
+            let trims = ControlAPIServerTests.clients(status).compactMap { $0["config"]?["trimDb"]?.doubleValue }
+            #expect(trims.count == 3 && trims.allSatisfy { (-1...0).contains($0) } && trims.max() == 0, "\(trims)\n\(output)")
             for id in Self.ids {
                 let latency = ControlAPIServerTests.clients(status).first { $0["id"]?.stringValue == id }?["config"]?["latency"]?.doubleValue ?? -1
                 #expect(abs(latency - Self.hidden[id]!) <= 0.3, "\(id): latency \(latency)\n\(output)")

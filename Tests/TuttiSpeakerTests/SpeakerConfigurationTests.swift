@@ -45,5 +45,18 @@ import TuttiWire
         #expect(PlaybackEngine.gain(volume: 0) == 0)
         #expect(abs(PlaybackEngine.gain(volume: 50) - 0.0316) < 0.001)  // −30 dB
         #expect(PlaybackEngine.gain(volume: 90) > PlaybackEngine.gain(volume: 80))
+        // A trim lowers the level by its dB, under any volume.
+        #expect(abs(PlaybackEngine.gain(volume: 100, trimDB: -6) - 0.5012) < 0.001)
+        #expect(abs(PlaybackEngine.gain(volume: 50, trimDB: -6) / PlaybackEngine.gain(volume: 50) - 0.5012) < 0.001)
+        #expect(PlaybackEngine.gain(volume: 0, trimDB: -6) == 0)
+        #expect(PlaybackEngine.gain(volume: 100, trimDB: 6) == 1)  // never a boost
+    }
+
+    @Test func theServersTrimIsBounded() {
+        #expect(SpeakerSession.trimDB(ServerSettings()) == 0)
+        #expect(SpeakerSession.trimDB(ServerSettings(trimDB: -3.5)) == -3.5)
+        #expect(SpeakerSession.trimDB(ServerSettings(trimDB: 12)) == 0)
+        #expect(SpeakerSession.trimDB(ServerSettings(trimDB: -1e9)) == -60)
+        #expect(SpeakerSession.trimDB(ServerSettings(trimDB: .nan)) == 0)
     }
 }

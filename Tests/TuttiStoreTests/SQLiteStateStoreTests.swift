@@ -27,6 +27,7 @@ import TuttiControl
             .setName(speaker: "a", name: "Kitchen"),
             .setVolume(speaker: "b", percent: 37, muted: true),
             .setLatency(speaker: "c#2", microseconds: -25_250),
+            .setTrim(speaker: "a", decibels: -4.5),
             .setChannel(speaker: "b", .mono),
             .addStream(StreamInfo(id: "ma", uri: "tcp://0.0.0.0:4953?name=ma&mode=server", origin: .api)),
             .createGroup(name: "Downstairs", speakers: ["b", "c#2"], stream: "ma"),

@@ -25,6 +25,7 @@ struct CtlCalibrate: AsyncParsableCommand {
     @Option(name: .long, help: "How often each speaker is heard (repeats that agree make a result sure).") var rounds = 3
     @Option(name: .customLong("uncertainty-ms"), help: "How late the recorder may start recording after it is started, ms.") var uncertaintyMs = 500.0
     @Flag(name: .long, help: "Set the measured corrections as the speakers' latencies.") var apply = false
+    @Flag(name: .long, help: "Set the level trims that make the speakers equally loud (Tutti speakers; under each one's volume).") var trim = false
     @Argument(help: "The speakers (default: every connected one).") var speakers: [String] = []
 
     func validate() throws {
@@ -84,15 +85,26 @@ struct CtlCalibrate: AsyncParsableCommand {
             let measured = (result["results"]?.arrayValue ?? []).filter { $0["status"] == "measured" }
             guard !measured.isEmpty else { throw CtlError.unreachable(text + "\nno speaker was heard clearly: is the microphone on, and the speakers loud enough (--level)?") }
             var json = analyzed
-            if apply {
-                let applied = try await connection.call("Calibration.Apply", ["id": .string(id)])
-                text += "\napplied: " + (applied["applied"]?.arrayValue ?? []).map { "\($0["id"]?.stringValue ?? "?") \(StatusTable.milliseconds($0["latencyMs"]?.doubleValue ?? 0))" }.joined(separator: ", ")
+            if apply || trim {
+                let applied = try await connection.call("Calibration.Apply", ["id": .string(id), "latency": .bool(apply), "trims": .bool(trim)])
+                text += "\napplied: " + (applied["applied"]?.arrayValue ?? []).map(Self.applied).joined(separator: ", ")
                 json = ["run": result, "applied": applied["applied"] ?? []]
             } else {
                 text += "\n(not applied: add --apply to set the new latencies)"
             }
             return CtlOutput(text: text, json: json)
         }
+    }
+
+    /// "s1 180.22 ms, trim -3.2 dB" for one speaker of Calibration.Apply's answer.
+    static func applied(_ item: JSON) -> String {
+        var parts = [item["id"]?.stringValue ?? "?"]
+        if let latency = item["latencyMs"]?.doubleValue { parts.append(StatusTable.milliseconds(latency)) }
+        if let trim = item["trimDb"]?.doubleValue {
+            parts.append(String(format: "trim %.1f dB", (trim * 10).rounded() / 10 + 0))  // + 0: no "-0.0"
+        }
+        if let why = item["trimNotApplied"]?.stringValue { parts.append("(\(why))") }
+        return parts.joined(separator: " ")
     }
 
     static var now: Double { Double(monotonicNanos()) / 1e9 }

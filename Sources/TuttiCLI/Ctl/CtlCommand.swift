@@ -16,7 +16,7 @@ struct CtlCommand: AsyncParsableCommand {
             outside its trusted networks give --token (or TUTTI_TOKEN).
             """,
         subcommands: [
-            CtlStatus.self, CtlVolume.self, CtlMute.self, CtlUnmute.self, CtlLatency.self, CtlName.self, CtlChannel.self,
+            CtlStatus.self, CtlVolume.self, CtlMute.self, CtlUnmute.self, CtlLatency.self, CtlTrim.self, CtlName.self, CtlChannel.self,
             CtlForget.self, CtlGroup.self, CtlParty.self, CtlPair.self, CtlStream.self, CtlSay.self, CtlRoutine.self, CtlBluetooth.self, CtlSpeakers.self, CtlCalibrate.self,
         ]
     )

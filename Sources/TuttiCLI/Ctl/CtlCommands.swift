@@ -83,6 +83,24 @@ struct CtlLatency: AsyncParsableCommand {
     }
 }
 
+struct CtlTrim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trim", abstract: "Set a Tutti speaker's level trim in dB (0 or less: how much quieter than its volume says).")
+    @OptionGroup var options: CtlOptions
+    @Argument(help: "The speaker.") var speaker: String
+    @Argument(help: "Decibels, -40…0.") var decibels: Double
+
+    func validate() throws {
+        guard decibels.isFinite else { throw ValidationError("the trim must be a number of dB") }
+    }
+
+    func run() async throws {
+        try await options.call("Client.SetTrim", onSpeaker: speaker, ["trimDb": .double(decibels)]) {
+            "\($0.displayName): trim \(String(format: "%.2f", decibels)) dB"
+        }
+    }
+}
+
 struct CtlName: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "name", abstract: "Rename a speaker.")
     @OptionGroup var options: CtlOptions

@@ -38,7 +38,7 @@ public struct ControlAPI: Sendable {
 
     /// The methods this API answers, for documentation and "did you mean".
     public static let methods: [String] = [
-        "Client.GetStatus", "Client.SetVolume", "Client.SetLatency", "Client.SetName", "Client.SetChannel", "Client.GetCapabilities",
+        "Client.GetStatus", "Client.SetVolume", "Client.SetLatency", "Client.SetName", "Client.SetChannel", "Client.SetTrim", "Client.GetCapabilities",
         "Group.GetStatus", "Group.SetMute", "Group.SetStream", "Group.SetClients", "Group.SetName", "Group.SetVolume",
         "Group.Create", "Group.Dissolve",
         "Server.GetRPCVersion", "Server.GetStatus", "Server.DeleteClient", "Server.Authenticate", "Server.Subscribe", "Server.SetPartyMode",
@@ -110,6 +110,11 @@ public struct ControlAPI: Sendable {
                 throw .invalidParams("'channel' must be one of \(AudioChannel.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return .apply(.setChannel(speaker: try params.string("id"), channel)) { _, _ in ["channel": .string(channel.rawValue)] }
+        case "Client.SetTrim":
+            let id = try params.string("id")
+            return .apply(.setTrim(speaker: id, decibels: try params.double("trimDb"))) { model, _ in
+                ["trimDb": .double(model.speaker(id)?.trimDB ?? 0)]
+            }
 
         case "Group.GetStatus":
             let id = try params.string("id")
@@ -240,6 +245,9 @@ public struct ControlAPI: Sendable {
             case .speakerChannelChanged(let id):
                 guard let speaker = model.speaker(id) else { continue }
                 notes.append(Notification(method: "Client.OnChannelChanged", params: ["id": .string(id), "channel": .string(speaker.channel.rawValue)], audience: .tutti))
+            case .speakerTrimChanged(let id):
+                guard let speaker = model.speaker(id) else { continue }
+                notes.append(Notification(method: "Client.OnTrimChanged", params: ["id": .string(id), "trimDb": .double(speaker.trimDB)], audience: .tutti))
             case .speakerSyncChanged(let id):
                 guard let sync = model.speaker(id)?.sync else { continue }
                 notes.append(Notification(method: "Client.OnSyncStatus", params: ["id": .string(id), "sync": SnapcastJSON.sync(sync)], audience: .syncSubscribers))

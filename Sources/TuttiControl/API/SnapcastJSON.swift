@@ -21,6 +21,7 @@ public enum SnapcastJSON {
                 "name": .string(speaker.name),
                 "volume": volume(speaker),
                 "channel": .string(speaker.channel.rawValue),
+                "trimDb": .double(speaker.trimDB),
             ],
             "lastSeen": ["sec": .int(speaker.lastSeen.sec), "usec": .int(speaker.lastSeen.usec)],
             "snapclient": [

@@ -22,6 +22,9 @@ public struct Speaker: Sendable, Equatable, Codable {
     /// latency, which is whole milliseconds; a calibration measures finer).
     public var latencyMicroseconds: Int
     public var channel: AudioChannel
+    /// A level trim under the user's volume, dB (≤ 0): what makes a loud speaker as loud as
+    /// the others of its group at one volume (a calibration measures it). Tutti speakers only.
+    public var trimDB: Double
     /// What the speaker said it can do (Tutti speakers: `channel`, `status`, …; snapclient: none).
     public var capabilities: [String]
     /// The speaker's latest report of its own sync, if it sends reports. Not stored.
@@ -33,7 +36,7 @@ public struct Speaker: Sendable, Equatable, Codable {
     public init(
         id: String, name: String = "", host: HostInfo = HostInfo(), software: SoftwareInfo = SoftwareInfo(), instance: Int = 1,
         connected: Bool = false, lastSeen: WallTime = WallTime(), volume: Int = 100, muted: Bool = false, latencyMicroseconds: Int = 0,
-        channel: AudioChannel = .stereo, capabilities: [String] = [], sync: SyncStatus? = nil, exclusion: Exclusion? = nil
+        channel: AudioChannel = .stereo, trimDB: Double = 0, capabilities: [String] = [], sync: SyncStatus? = nil, exclusion: Exclusion? = nil
     ) {
         self.exclusion = exclusion
         self.id = id
@@ -47,6 +50,7 @@ public struct Speaker: Sendable, Equatable, Codable {
         self.muted = muted
         self.latencyMicroseconds = latencyMicroseconds
         self.channel = channel
+        self.trimDB = trimDB
         self.capabilities = capabilities
         self.sync = sync
     }
