@@ -8,7 +8,7 @@ const state = {
   features: { routines: false, bluetooth: false, calibration: false },
   history: new Map(), // speaker ID -> [{ t, us }] of its clock error, the last few minutes
   capabilities: new Map(), // speaker ID -> its entry of Server.GetCapabilities
-  calibration: { busy: false, message: '', run: null },
+  calibration: { busy: false, message: '', run: null, trims: false },
   connected: false,
 };
 const historySeconds = 300;
@@ -564,16 +564,26 @@ function renderCalibration() {
   if (run && run.results) {
     const name = (id) => { const client = clients().find((c) => c.id === id); return client ? clientName(client) : id; };
     parts.push(h('div', { class: 'scroll' }, h('table', { id: 'calibration-results' },
-      h('thead', {}, h('tr', {}, ...['Speaker', 'Result', 'Delay', 'Correction', 'Confidence'].map((t) => h('th', {}, t)))),
+      h('thead', {}, h('tr', {}, ...['Speaker', 'Result', 'Delay', 'Correction', 'Confidence', 'Level trim'].map((t) => h('th', {}, t)))),
       h('tbody', {}, ...run.results.map((item) => h('tr', { 'data-speaker': item.id },
         h('td', {}, name(item.id)),
         h('td', {}, item.status === 'measured' ? 'measured' : item.status === 'too_quiet' ? 'not heard' : 'unsure'),
         h('td', {}, item.delayMs != null ? `${item.delayMs.toFixed(1)} ms` : '—'),
         h('td', {}, item.newLatencyMs != null ? `${item.latencyMs} → ${item.newLatencyMs} ms` : '—'),
-        h('td', {}, `${Math.round(item.confidenceDB)} dB`)))))));
+        h('td', {}, `${Math.round(item.confidenceDB)} dB`),
+        h('td', {}, item.volumeTrimDB != null ? `${item.volumeTrimDB.toFixed(1)} dB` : '—')))))));
     if (run.state !== 'applied' && run.results.some((item) => item.newLatencyMs != null)) {
+      const trims = h('input', { type: 'checkbox', id: 'calibration-trims', checked: calibration.trims,
+        onchange: (event) => { calibration.trims = event.target.checked; } });
+      parts.push(h('label', {}, trims, ' Also make them equally loud (level trims under each one\'s volume)'));
       parts.push(h('button', { type: 'button', onclick: async () => {
-        if (await act('Calibration.Apply', { id: run.id })) { run.state = 'applied'; calibration.message = 'Applied.'; scheduleRender(); }
+        const answer = await act('Calibration.Apply', { id: run.id, trims: calibration.trims });
+        if (answer) {
+          run.state = 'applied';
+          const skipped = (answer.applied || []).filter((item) => item.trimNotApplied).map((item) => item.trimNotApplied);
+          calibration.message = ['Applied.', ...skipped].join(' ');
+          scheduleRender();
+        }
       } }, 'Apply the corrections'));
     }
   }
