@@ -74,29 +74,43 @@ struct CalibrationRunTests {
         samples.flatMap { value in [UInt8(truncatingIfNeeded: UInt16(bitPattern: value)), UInt8(truncatingIfNeeded: UInt16(bitPattern: value) >> 8)] }
     }
 
+    /// One run through the API with the room as the microphone: its ID and the analysed run.
+    static func calibrate(_ rpc: RPCClient, _ speakers: [String: ChildProcess]) async throws -> (id: String, analyzed: JSON?) {
+        // The microphone starts; then the run.
+        let micStart = monotonicNanos()
+        let run = try rpc.result("Calibration.Start", ["speakers": .array(Self.ids.map { .string($0) }), "rounds": 2, "uncertaintyMs": 100], within: 10)
+        let id = try #require(run["id"]?.stringValue, "\(run.text)")
+        let startsAt = try #require(run["startsAt"]?.intValue)
+        let duration = try #require(run["durationMs"]?.doubleValue)
+        try await Task.sleep(for: .milliseconds(Int(Double(startsAt - Int(monotonicNanos())) / 1e6 + duration + 1_500)))
+        // Back to their group's stream afterwards.
+        #expect(try rpc.result("Calibration.GetStatus", ["id": .string(id)])["run"]?["state"] == "recorded")
+
+        let recording = Self.room(speakers, origin: micStart, seconds: Double(Int(monotonicNanos()) - Int(micStart)) / 1e9 - 0.5)
+        for piece in stride(from: 0, to: recording.count, by: 20_000) {
+            let bytes = Self.littleEndian(recording[piece..<min(piece + 20_000, recording.count)])
+            _ = try rpc.result("Calibration.Deliver", ["id": .string(id), "samples": .string(Data(bytes).base64EncodedString()), "rate": 48_000])
+        }
+        // The recorder knows when it started only roughly: 40 ms off.
+        let offset = Double(Int(micStart) - startsAt) / 1e6 + 40
+        let analyzed = try rpc.result("Calibration.Analyze", ["id": .string(id), "startOffsetMs": .double(offset)], within: 30)["run"]
+        let results = analyzed?["results"]?.arrayValue ?? []
+        print("calibration: rate \(analyzed?["microphoneRatePpm"]?.doubleValue ?? .nan) ppm\n\(results.map(\.text).joined(separator: "\n"))")
+        return (id, analyzed)
+    }
+
     @Test func calibrationFindsHiddenDelaysAndItsCorrectionsPutTheSpeakersInSync() async throws {
         try await Self.withSpeakersPlaying { ports, rpc, speakers in
-
-            // The microphone starts; then the run.
-            let micStart = monotonicNanos()
-            let run = try rpc.result("Calibration.Start", ["speakers": .array(Self.ids.map { .string($0) }), "rounds": 2, "uncertaintyMs": 100], within: 10)
-            let id = try #require(run["id"]?.stringValue, "\(run.text)")
-            let startsAt = try #require(run["startsAt"]?.intValue)
-            let duration = try #require(run["durationMs"]?.doubleValue)
-            try await Task.sleep(for: .milliseconds(Int(Double(startsAt - Int(monotonicNanos())) / 1e6 + duration + 1_500)))
-            // Back to their group's stream afterwards.
-            #expect(try rpc.result("Calibration.GetStatus", ["id": .string(id)])["run"]?["state"] == "recorded")
-
-            let recording = Self.room(speakers, origin: micStart, seconds: Double(Int(monotonicNanos()) - Int(micStart)) / 1e9 - 0.5)
-            for piece in stride(from: 0, to: recording.count, by: 20_000) {
-                let bytes = Self.littleEndian(recording[piece..<min(piece + 20_000, recording.count)])
-                _ = try rpc.result("Calibration.Deliver", ["id": .string(id), "samples": .string(Data(bytes).base64EncodedString()), "rate": 48_000])
+            var (id, analyzed) = try await Self.calibrate(rpc, speakers)
+            // A speaker whose repeats disagree (once in ~10 runs here one burst of one speaker is
+            // 2 ms off: a playout glitch on a busy machine) is reported as inconsistent, and a
+            // user told so runs it again: so does this test, once.
+            if (analyzed?["results"]?.arrayValue ?? []).contains(where: { $0["status"] != "measured" }) {
+                let sync = ControlAPIServerTests.clients(try rpc.result("Server.GetStatus")).map { "\($0["id"]?.text ?? ""): \($0["sync"]?.text ?? "")" }
+                print("calibration: not every speaker measured; again. The speakers' own reports: \(sync)")
+                (id, analyzed) = try await Self.calibrate(rpc, speakers)
             }
-            // The recorder knows when it started only roughly: 40 ms off.
-            let offset = Double(Int(micStart) - startsAt) / 1e6 + 40
-            let analyzed = try rpc.result("Calibration.Analyze", ["id": .string(id), "startOffsetMs": .double(offset)], within: 30)["run"]
             let results = analyzed?["results"]?.arrayValue ?? []
-            print("calibration: rate \(analyzed?["microphoneRatePpm"]?.doubleValue ?? .nan) ppm\n\(results.map(\.text).joined(separator: "\n"))")
             #expect(analyzed?["reference"] == "s0", "\(analyzed?.text ?? "")")
             for id in Self.ids {
                 let result = results.first { $0["id"]?.stringValue == id }
