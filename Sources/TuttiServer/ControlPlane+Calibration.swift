@@ -90,8 +90,8 @@ extension ControlPlane {
 
     /// `{"speakers": [ids], "level": 0.5, "rounds": 3, "uncertaintyMs": 250}`: schedules the
     /// bursts and answers at once with the run (`startsAt`: the plan's start in server time;
-    /// `startsInMs`: how long until then). The speakers play their group's stream again after
-    /// `durationMs`.
+    /// `startsInMs`: how long until then; `warnings`: what may make it less accurate). The
+    /// speakers play their group's stream again after `durationMs`.
     private func startCalibration(_ params: JSON) async throws(RPCError) -> JSON {
         let ids = (params["speakers"]?.arrayValue ?? []).compactMap(\.stringValue)
         guard (1...8).contains(ids.count), Set(ids).count == ids.count else {
@@ -167,7 +167,23 @@ extension ControlPlane {
         }
         var answer = run.json.objectValue ?? [:]
         answer["startsInMs"] = .double(Double(startsAt - core.now) / 1e6)
+        answer["warnings"] = .array(Self.youngClocks(ids.compactMap { model.speaker($0) }, now: Date().timeIntervalSince1970).map(JSON.string))
         return .object(answer)
+    }
+
+    /// How long a speaker's clock estimate takes to settle after it connects (a calibration
+    /// made sooner keeps the estimate's error: up to ~0.2 ms was seen with 3 s, docs/calibration.md).
+    static let clockSettlingSeconds = 10.0
+
+    /// A warning for each speaker that connected less than ``clockSettlingSeconds`` before `now`
+    /// (seconds since 1970).
+    static func youngClocks(_ speakers: [Speaker], now: Double) -> [String] {
+        speakers.compactMap { speaker in
+            let age = now - (Double(speaker.lastSeen.sec) + Double(speaker.lastSeen.usec) / 1e6)
+            guard speaker.connected, age < clockSettlingSeconds else { return nil }
+            return "\(speaker.displayName) connected \(String(format: "%.0f", max(0, age))) s ago: its clock may still be settling, "
+                + "so its delay may be off by a few tenths of a ms; for the best result, calibrate again in \(Int(clockSettlingSeconds)) s"
+        }
     }
 
     /// The run's bursts are over: its speakers play their group's stream again.

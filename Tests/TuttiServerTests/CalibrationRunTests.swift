@@ -80,6 +80,7 @@ struct CalibrationRunTests {
         let micStart = monotonicNanos()
         let run = try rpc.result("Calibration.Start", ["speakers": .array(Self.ids.map { .string($0) }), "rounds": 2, "uncertaintyMs": 100], within: 10)
         let id = try #require(run["id"]?.stringValue, "\(run.text)")
+        #expect(run["warnings"] == [], "the speakers have played for 12 s: \(run.text)")
         let startsAt = try #require(run["startsAt"]?.intValue)
         let duration = try #require(run["durationMs"]?.doubleValue)
         try await Task.sleep(for: .milliseconds(Int(Double(startsAt - Int(monotonicNanos())) / 1e6 + duration + 1_500)))

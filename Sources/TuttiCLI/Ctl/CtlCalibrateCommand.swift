@@ -62,6 +62,9 @@ struct CtlCalibrate: AsyncParsableCommand {
             }
             // The run's start on this machine's clock: the server's "starts in" from the middle of the call.
             let runStart = (sent + received) / 2 + startsIn / 1000
+            for warning in run["warnings"]?.arrayValue ?? [] {
+                FileHandle.standardError.write(Data("warning: \(warning.stringValue ?? warning.text)\n".utf8))
+            }
             FileHandle.standardError.write(Data("calibrating \(chosen.map(\.displayName).joined(separator: ", ")): \(String(format: "%.0f", duration / 1000)) s of test bursts…\n".utf8))
             let wanted = Int((runStart + duration / 1000 - recorderStart) * Double(rate)) * 2
             let deadline = runStart + duration / 1000 + 30
