@@ -35,6 +35,9 @@ struct SimulationBenchCommand: ParsableCommand {
     @Option(name: .customLong("window-s"), help: "Clock estimator window.")
     var windowSeconds: Double?
 
+    @Option(name: .long, help: "The network: sharp (a fixed floor), noisy-floor (+0–500 µs per message), asymmetric (the way down: 3 ms floor, exp(1 ms)), power-save (20 % held to the next 102.4 ms beacon), roam (the floor +3 ms at the join), or all (a table of every case).")
+    var network = "sharp"
+
     @Option(name: .customLong("soak-hours"), help: "Instead: one long run of this many simulated hours (±3 ppm swings over 4 h, 5 % loss, a server restart halfway).")
     var soakHours: Double?
 
@@ -46,9 +49,34 @@ struct SimulationBenchCommand: ParsableCommand {
         guard jitterMs >= 0, driftPPM >= 0 else { throw ValidationError("--jitter-ms and --drift-ppm must be ≥ 0") }
         if let timeIntervalMs, timeIntervalMs < 1 { throw ValidationError("--time-interval-ms must be ≥ 1") }
         if let windowSeconds, windowSeconds < 1 { throw ValidationError("--window-s must be ≥ 1") }
+        guard network == "all" || Self.networkCases.contains(network) else {
+            throw ValidationError("--network is one of \(Self.networkCases.joined(separator: ", ")) or all, not '\(network)'")
+        }
     }
 
-    func scenario(seed: Int) -> SyncScenario {
+    static let networkCases = ["sharp", "noisy-floor", "asymmetric", "power-save", "roam"]
+
+    /// The scenario's network changed to `name` (one of ``networkCases``).
+    func apply(network name: String, to scenario: inout SyncScenario) {
+        switch name {
+        case "noisy-floor":
+            scenario.network.floorNoise = 500_000
+        case "asymmetric":
+            var down = scenario.network
+            down.floor = 3 * .nanosPerMillisecond
+            down.meanJitter = .nanosPerMillisecond
+            scenario.downlink = down
+        case "power-save":
+            scenario.network.powerSaveProbability = 0.2
+        case "roam":
+            scenario.network.floorStepAt = Nanos(joinAtSeconds * 1e9)
+            scenario.network.floorStepBy = 3 * .nanosPerMillisecond
+        default:
+            break
+        }
+    }
+
+    func scenario(seed: Int, network name: String = "sharp") -> SyncScenario {
         var scenario = SyncScenario()
         scenario.seed = UInt64(seed)
         scenario.duration = Nanos(seconds * 1e9)
@@ -63,12 +91,14 @@ struct SimulationBenchCommand: ParsableCommand {
             scenario.schedule.steadyInterval = interval
         }
         if let windowSeconds { scenario.estimator.window = Nanos(windowSeconds * 1e9) }
+        apply(network: name, to: &scenario)
         return scenario
     }
 
     func run() throws {
         if let soakHours { return soak(hours: soakHours) }
-        say("tutti bench sim: \(seeds) seeds, \(Int(seconds)) s each, 3 speakers from the start and one joining at \(joinAtSeconds) s; clocks within ±\(Int(driftPPM)) ppm, network 1.5 ms + exp(\(jitterMs) ms) each way in TCP order, 1 % spikes of 100 ms")
+        say("tutti bench sim: \(seeds) seeds, \(Int(seconds)) s each, 3 speakers from the start and one joining at \(joinAtSeconds) s; clocks within ±\(Int(driftPPM)) ppm, network 1.5 ms + exp(\(jitterMs) ms) each way in TCP order, 1 % spikes of 100 ms; network case: \(network)")
+        if network == "all" { return compareNetworks() }
         var skews: [Double] = []
         var locks: [Double] = []
         var audio: [Double] = []
@@ -78,7 +108,7 @@ struct SimulationBenchCommand: ParsableCommand {
         var underruns = 0
         func ms(_ value: Nanos?) -> Double { value.map { Double($0) / 1e6 } ?? .infinity }
         for seed in 1...seeds {
-            var simulation = SyncSimulation(scenario: scenario(seed: seed))
+            var simulation = SyncSimulation(scenario: scenario(seed: seed, network: network))
             let result = simulation.run()  // in sync = within 100 µs, the scenario's default
             let joiner = result.speakers[3]
             skews.append(result.settledSkew.p99 / 1000)
@@ -109,6 +139,28 @@ struct SimulationBenchCommand: ParsableCommand {
 
             hard syncs \(hardSyncs), underruns \(underruns) (all speakers, all seeds)
             """)
+    }
+
+    /// `--network all`: every network case over the same seeds, a row each.
+    func compareNetworks() {
+        say("")
+        say("| network (\(seeds) seeds) | skew p99 µs: p50 of seeds | p90 | max | joiner within 100 µs, s: p50 | max | hard syncs |")
+        say("|---|---:|---:|---:|---:|---:|---:|")
+        for name in Self.networkCases {
+            var skews: [Double] = []
+            var joins: [Double] = []
+            var hardSyncs = 0
+            for seed in 1...seeds {
+                var simulation = SyncSimulation(scenario: scenario(seed: seed, network: name))
+                let result = simulation.run()
+                skews.append(result.settledSkew.p99 / 1000)
+                joins.append(result.speakers[3].inSyncTime.map { Double($0) / 1e9 } ?? .infinity)
+                hardSyncs += result.speakers.map(\.statistics.hardSyncs).reduce(0, +)
+            }
+            let skew = skews.sorted(), join = joins.sorted()
+            func text(_ value: Double) -> String { value.isFinite ? String(format: "%.1f", value) : "never" }
+            say("| \(name) | \(text(Spread.rank(0.5, ofSorted: skew))) | \(text(Spread.rank(0.9, ofSorted: skew))) | \(text(skew.last ?? .nan)) | \(text(Spread.rank(0.5, ofSorted: join))) | \(text(join.last ?? .nan)) | \(hardSyncs) |")
+        }
     }
 
     /// The long-run soak (docs/reliability.md): one run, its summary, the skew by hour, and the

@@ -22,6 +22,11 @@ public struct SyncScenario: Sendable {
     public var maximumDevicePPM: Double = 20
     /// The network between server and every speaker.
     public var network = VirtualNetwork()
+    /// The path from the server to the speakers when it differs from ``network`` (which is
+    /// then the way up only): Wi-Fi's two directions rarely behave alike.
+    public var downlink: VirtualNetwork?
+    /// The server-to-speaker path: ``downlink``, else ``network``.
+    public var downlinkNetwork: VirtualNetwork { downlink ?? network }
     /// Server restarts: at each `at` (true time) the server goes away for `downFor`. Every
     /// speaker's connection drops — its buffered audio with it, its clock estimate kept (the
     /// server's host and clock are the same) — and it reconnects when the server is back,

@@ -139,7 +139,7 @@ public struct SyncSimulation: Sendable {
     }
 
     mutating func send(_ c: Int, to s: Int, at time: Nanos) {
-        let delay = scenario.network.delay(using: &random, losable: false) ?? 0
+        let delay = scenario.downlinkNetwork.delay(using: &random, losable: false, at: time) ?? 0
         let arrival = max(speakers[s].lastArrival, time + delay)
         speakers[s].lastArrival = arrival
         queue.push(.arrive(s, chunk: c, serverSent: (serverOffset + time) / 1000 * 1000), at: arrival)
@@ -190,11 +190,11 @@ public struct SyncSimulation: Sendable {
                 guard serverRunning else { continue }
                 // Time messages share their connection's order with everything else on it (TCP):
                 // a request waits behind earlier requests, a reply behind earlier audio chunks.
-                guard let up = scenario.network.delay(using: &random, losable: true) else { continue }
+                guard let up = scenario.network.delay(using: &random, losable: true, at: time) else { continue }
                 let received = max(speakers[s].lastUplinkArrival, time + up)
                 speakers[s].lastUplinkArrival = received
                 let sent = received + 30_000
-                guard let down = scenario.network.delay(using: &random, losable: true) else { continue }
+                guard let down = scenario.downlinkNetwork.delay(using: &random, losable: true, at: sent) else { continue }
                 let arrival = max(speakers[s].lastArrival, sent + down)
                 speakers[s].lastArrival = arrival
                 // The wire carries microseconds.
