@@ -7,6 +7,8 @@ import TuttiTiming
 /// make of each over 90 simulated seconds (`tutti bench sim --network all` prints the same over
 /// several seeds). Where the sync goal (p99 ≤ 50 µs) is not met yet, the bound here is the
 /// figure today with a margin — a guard against getting worse, not the goal — and says so.
+/// (A sign of the noisy floor: the estimator reports σ ≈ 2 µs while its true offset error is
+/// 20–35 µs at p50 and 100–230 µs at p99 — it believes the fastest delays too much.)
 @Suite struct RealNetworkSimulationTests {
     static func delays(_ network: VirtualNetwork, count: Int = 20_000, at time: (Int) -> Nanos = { Nanos($0) * 10_000_000 }) -> [Nanos] {
         var random = SeededRandom(seed: 7)
@@ -53,13 +55,16 @@ import TuttiTiming
         return simulation.run()
     }
 
-    @Test func aRoamKeepsTheGoalAndAnAsymmetricPathOnlyMovesEveryoneAlike() {
+    @Test func aRoamIsRiddenOutAndAnAsymmetricPathOnlyMovesEveryoneAlike() {
+        // This seed: p99 9 µs. Not the goal everywhere: over 10 seeds with the step at the
+        // join (`tutti bench sim --network all`), p99 44 µs at the median seed, 137 µs at worst.
         let roam = Self.run {
             $0.network.floorStepAt = 60 * .nanosPerSecond
             $0.network.floorStepBy = 3 * .nanosPerMillisecond
         }
         print("— roam: the floor 3 ms higher at 60 s —\n\(roam.summary)")
         #expect(roam.settledSkew.p99 < 50_000)
+        #expect(roam.speakers.allSatisfy { $0.statistics.hardSyncs == 0 })
 
         // Up 1.5 ms + exp(5 ms), down 3 ms + exp(1 ms): every speaker's estimate is biased by the
         // same (3 − 1.5) / 2 ms — which no two-way method can see — so they stay together.
