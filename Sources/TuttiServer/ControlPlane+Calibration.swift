@@ -258,12 +258,13 @@ extension ControlPlane {
                 item["latencyMs"] = SnapcastJSON.latency(latency)
             }
             if trims, let trim = proposedTrims[speaker], trim.isFinite {
-                if known.capabilities.contains("trim") {
+                if known.capabilities.contains(Capability.trim) {
                     let bounded = max(SystemModel.trimRange.lowerBound, min(SystemModel.trimRange.upperBound, trim))
                     commands.append(.setTrim(speaker: speaker, decibels: bounded))
                     item["trimDb"] = .double((bounded * 100).rounded() / 100)
-                } else {
-                    item["trimNotApplied"] = .string("\(known.displayName) cannot apply a trim (a snapclient): turn its volume down by \(String(format: "%.1f", -trim)) dB by hand")
+                } else if trim <= -0.05 {
+                    item["trimNotApplied"] = .string(
+                        "\(known.displayName) cannot apply a trim (a snapclient, or an older Tutti speaker): turn its volume down by \(String(format: "%.1f", -trim)) dB by hand")
                 }
             }
             for command in commands {

@@ -169,8 +169,8 @@ final class SnapSession: ChannelInboundHandler, SpeakerLink, @unchecked Sendable
         let wasMuted = settings?.muted ?? false
         let message = ServerSettings(
             bufferMs: new.bufferMs, latency: Speaker.wholeMilliseconds(new.latencyMicroseconds),
-            latencyMicroseconds: new.fineLatency ? new.latencyMicroseconds : nil, trimDB: new.trimDB, volume: new.volume, muted: new.muted, channel: new.channel?.rawValue,
-            statusIntervalMs: new.statusIntervalMs)
+            latencyMicroseconds: new.fineLatency ? new.latencyMicroseconds : nil, trimDB: new.trimDB, volume: new.volume, muted: new.muted,
+            channel: new.channel?.rawValue, statusIntervalMs: new.statusIntervalMs)
         write(SnapFrame(id: nextID(), refersTo: helloRequestID ?? 0, message: .serverSettings(message)).encoded(), flush: true)
         helloRequestID = nil
         settings = new

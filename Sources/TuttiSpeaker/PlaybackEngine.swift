@@ -126,8 +126,8 @@ final class PlaybackEngine: @unchecked Sendable {
         }
     }
 
-    /// Applies volume (and the trim under it), mute and the channel selection (a stereo pair's side on every output
-    /// channel) and converts to s16 (exact for 16-bit sources at volume 100).
+    /// Applies volume (and the trim under it), mute and the channel selection (a stereo pair's
+    /// side on every output channel) and converts to s16 (exact for 16-bit sources at volume 100).
     private func convert(_ floats: [Float], into samples: inout [Int16], channels: Int, settings: PlaybackSettings) {
         if samples.count != floats.count { samples = [Int16](repeating: 0, count: floats.count) }
         let gain = settings.muted ? 0 : Self.gain(volume: settings.volume, trimDB: settings.trimDB)
