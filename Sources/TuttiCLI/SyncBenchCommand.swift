@@ -36,6 +36,9 @@ struct SyncBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("spike-percent"), help: "Share of packets delayed by an extra 100 ms.")
     var spikePercent: Double = 1
 
+    @Option(name: .customLong("floor-noise-us"), help: "Each message's floor is higher by a uniform 0…this (a noisy floor, as on Wi-Fi); 0: sharp.")
+    var floorNoiseMicroseconds: Double = 0
+
     @Option(name: .long, help: "Groups to run: tutti, snapclient, snapserver (comma-separated).")
     var groups: String = "tutti,snapclient,snapserver"
 
@@ -54,6 +57,7 @@ struct SyncBenchCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        guard (0...100_000).contains(floorNoiseMicroseconds) else { throw ValidationError("--floor-noise-us must be 0…100000") }
         guard (2...8).contains(speakers) else { throw ValidationError("--speakers must be 2...8") }
         guard seconds >= settleSeconds + 5 else { throw ValidationError("--seconds must exceed --settle-s by at least 5") }
         guard !buffers.isEmpty, buffers.allSatisfy({ (20...10_000).contains($0) }) else {
@@ -82,7 +86,11 @@ struct SyncBenchCommand: AsyncParsableCommand {
 
     var buffers: [Int] { bufferList.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
-    var jitter: JitterModel { JitterModel(baseMilliseconds: 1, meanJitterMilliseconds: jitterMs, spikeProbability: spikePercent / 100, spikeMilliseconds: 100) }
+    var jitter: JitterModel {
+        JitterModel(
+            baseMilliseconds: 1, meanJitterMilliseconds: jitterMs, spikeProbability: spikePercent / 100, spikeMilliseconds: 100,
+            floorNoiseMicroseconds: floorNoiseMicroseconds)
+    }
 
     /// Clock errors spread evenly over ±drift, with offsets of a few seconds.
     func clock(_ index: Int) -> (offset: Double, ppm: Double) {

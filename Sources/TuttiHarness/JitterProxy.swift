@@ -10,8 +10,14 @@ public struct JitterModel: Sendable, CustomStringConvertible {
     public var meanJitterNanoseconds: Int64
     public var spikeProbability: Double
     public var spikeNanoseconds: Int64
+    /// Each write's floor is higher by a uniform 0…this: a noisy floor, as on Wi-Fi (0: sharp).
+    public var floorNoiseNanoseconds: Int64
 
-    public init(baseMilliseconds: Double = 1, meanJitterMilliseconds: Double = 5, spikeProbability: Double = 0.01, spikeMilliseconds: Double = 100) {
+    public init(
+        baseMilliseconds: Double = 1, meanJitterMilliseconds: Double = 5, spikeProbability: Double = 0.01, spikeMilliseconds: Double = 100,
+        floorNoiseMicroseconds: Double = 0
+    ) {
+        floorNoiseNanoseconds = Int64(floorNoiseMicroseconds * 1e3)
         baseNanoseconds = Int64(baseMilliseconds * 1e6)
         meanJitterNanoseconds = Int64(meanJitterMilliseconds * 1e6)
         self.spikeProbability = spikeProbability
@@ -21,16 +27,19 @@ public struct JitterModel: Sendable, CustomStringConvertible {
     /// No added delay at all.
     public static let none = JitterModel(baseMilliseconds: 0, meanJitterMilliseconds: 0, spikeProbability: 0, spikeMilliseconds: 0)
 
-    func delay(_ random: inout SeededRandom) -> Int64 {
+    /// One write's delay (ns).
+    public func delay(_ random: inout SeededRandom) -> Int64 {
         var delay = baseNanoseconds
         if meanJitterNanoseconds > 0 { delay += Int64(random.exponential(mean: Double(meanJitterNanoseconds))) }
         if spikeProbability > 0, random.chance(spikeProbability) { delay += spikeNanoseconds }
+        if floorNoiseNanoseconds > 0 { delay += Int64(random.uniform(0...Double(floorNoiseNanoseconds))) }
         return delay
     }
 
     public var description: String {
         String(format: "%.1f ms + exp(%.1f ms), %.1f%% spikes of %.0f ms", Double(baseNanoseconds) / 1e6,
                Double(meanJitterNanoseconds) / 1e6, spikeProbability * 100, Double(spikeNanoseconds) / 1e6)
+            + (floorNoiseNanoseconds > 0 ? String(format: ", a floor noisy by 0–%.0f µs", Double(floorNoiseNanoseconds) / 1e3) : "")
     }
 }
 
