@@ -27,11 +27,17 @@ public enum CounterSignal {
         public var firstBreak: Int?
         /// Counter value (low 16 bits) of the first signal frame.
         public var firstCounter: Int16 = 0
+        /// Single frames dropped or played twice, when tolerated (a player's own sync
+        /// corrections: snapclient nudges its playout by a frame at a time).
+        public var corrections = 0
     }
 
     /// Checks s16 stereo output: silence, then an unbroken count to the end (a partial frame at
     /// the end, from a killed player, is ignored).
-    public static func analyze(_ output: [UInt8]) -> Analysis {
+    ///
+    /// With `toleratingSingleFrames`, one frame skipped or repeated is counted in
+    /// ``Analysis/corrections`` rather than as a break.
+    public static func analyze(_ output: [UInt8], toleratingSingleFrames: Bool = false) -> Analysis {
         var result = Analysis()
         let frames = output.count / 4
         var expected: Int16?
@@ -40,6 +46,12 @@ public enum CounterSignal {
                 let left = Int16(littleEndian: raw.loadUnaligned(fromByteOffset: index * 4, as: Int16.self))
                 let right = Int16(littleEndian: raw.loadUnaligned(fromByteOffset: index * 4 + 2, as: Int16.self))
                 if let value = expected {
+                    if toleratingSingleFrames, right == ~left, left == value &+ 1 || left == value &- 1 {
+                        result.corrections += 1
+                        result.signalFrames += 1
+                        expected = left &+ 1
+                        continue
+                    }
                     guard left == value, right == ~left else { result.firstBreak = index; return }
                     result.signalFrames += 1
                     expected = value &+ 1
@@ -56,6 +68,20 @@ public enum CounterSignal {
             }
         }
         return result
+    }
+}
+
+extension CounterSignal {
+    /// The (left, right) values of the frames around `index` (3 each side), for a failure
+    /// message; empty for nil.
+    public static func frames(_ output: [UInt8], around index: Int?) -> [String] {
+        guard let index else { return [] }
+        let frames = output.count / 4
+        return (max(0, index - 3)..<min(frames, index + 4)).map { frame in
+            let left = Int16(bitPattern: UInt16(output[frame * 4]) | UInt16(output[frame * 4 + 1]) << 8)
+            let right = Int16(bitPattern: UInt16(output[frame * 4 + 2]) | UInt16(output[frame * 4 + 3]) << 8)
+            return "\(frame): \(left)/\(right)"
+        }
     }
 }
 

