@@ -1,9 +1,8 @@
 extension SystemModel {
-    /// Latency a user may set, ms: negative plays later, positive earlier.
-    /// Latencies a user may set, ms (±10 s).
+    /// Latency a user may set, ms (±10 s): negative plays later, positive earlier.
     public static let latencyRange = -10_000...10_000
     /// The same in µs.
-    public static let latencyRangeMicroseconds = -10_000_000...10_000_000
+    public static let latencyRangeMicroseconds = latencyRange.lowerBound * 1000...latencyRange.upperBound * 1000
     /// Level trims, dB: they only ever turn a speaker down (a boost could clip).
     public static let trimRange = -40.0...0.0
 

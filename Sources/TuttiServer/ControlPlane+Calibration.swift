@@ -253,6 +253,7 @@ extension ControlPlane {
             guard let known = model.speaker(speaker) else { continue }
             var item: [String: JSON] = ["id": .string(speaker)]
             var commands: [Command] = []
+            var trimmed = false
             if latencies, let latency = run.proposedLatency(speaker), SystemModel.latencyRangeMicroseconds.contains(latency) {
                 commands.append(.setLatency(speaker: speaker, microseconds: latency))
                 item["latencyMs"] = SnapcastJSON.latency(latency)
@@ -261,7 +262,7 @@ extension ControlPlane {
                 if known.capabilities.contains(Capability.trim) {
                     let bounded = max(SystemModel.trimRange.lowerBound, min(SystemModel.trimRange.upperBound, trim))
                     commands.append(.setTrim(speaker: speaker, decibels: bounded))
-                    item["trimDb"] = .double((bounded * 100).rounded() / 100)
+                    trimmed = true
                 } else if trim <= -0.05 {
                     item["trimNotApplied"] = .string(
                         "\(known.displayName) cannot apply a trim (a snapclient, or an older Tutti speaker): turn its volume down by \(String(format: "%.1f", -trim)) dB by hand")
@@ -274,6 +275,8 @@ extension ControlPlane {
                     throw RPCError(error)
                 }
             }
+            // What the model stored (it rounds a trim to 0.01 dB).
+            if trimmed, let stored = model.speaker(speaker) { item["trimDb"] = .double(stored.trimDB) }
             if item.count > 1 { applied.append(.object(item)) }
         }
         calibrations[id]?.state = .applied

@@ -75,10 +75,10 @@ struct CtlLatency: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let microseconds = (milliseconds * 1000).rounded()
-        let value: JSON = microseconds.truncatingRemainder(dividingBy: 1000) == 0 ? .int(Int(microseconds / 1000)) : .double(microseconds / 1000)
-        try await options.call("Client.SetLatency", onSpeaker: speaker, ["latency": value]) {
-            "\($0.displayName): latency \(StatusTable.milliseconds(microseconds / 1000))"
+        // Clamped only so that the conversion cannot trap; the server refuses what is out of range.
+        let microseconds = Int(max(-1e12, min(1e12, milliseconds * 1000)).rounded())
+        try await options.call("Client.SetLatency", onSpeaker: speaker, ["latency": SnapcastJSON.latency(microseconds)]) {
+            "\($0.displayName): latency \(StatusTable.milliseconds(Double(microseconds) / 1000))"
         }
     }
 }
