@@ -13,8 +13,9 @@ import TuttiTiming
 /// The device is virtual (see ``VirtualDevicePacer``): frame *k* is due at `start + k/rate` on
 /// the output's clock, and each block of ``periodFrames`` (10 ms by default) is written at the
 /// moment its first frame is due minus the lead (5 ms by default), so a reader receives every
-/// block a constant lead before it "plays". The delay reported is that lead, less any lateness
-/// of the writing thread. Falling more than 100 ms behind re-anchors the timeline instead of
+/// block a constant lead before it "plays" (rendered ``VirtualDeviceTiming/renderAhead`` before
+/// that, so the render's duration does not move the write). The delay reported is the lead plus
+/// the render-ahead, less any lateness of the writing thread. Falling more than 100 ms behind re-anchors the timeline instead of
 /// bursting (logged).
 ///
 /// - Standard output is written as is and never closed by ``close()``.
@@ -59,7 +60,7 @@ public final class PipeOutput: AudioOutput {
     ///   FIFO has no reader; ``OutputError/unsupportedFormat(_:)``.
     public convenience init(
         destination: Destination, format: SampleFormat, clock: any TimeSource,
-        timing: VirtualDeviceTiming = .standard, logger: Logger = Logger(label: "tutti.output")
+        timing: VirtualDeviceTiming = .pipe, logger: Logger = Logger(label: "tutti.output")
     ) throws(OutputError) {
         try self.init(destination: destination, format: format, clock: clock, timing: timing, sleep: systemSleeper, logger: logger)
     }
@@ -67,7 +68,7 @@ public final class PipeOutput: AudioOutput {
     /// As the public initializer, with the sleep injectable so tests can move a manual clock.
     init(
         destination: Destination, format: SampleFormat, clock: any TimeSource,
-        timing: VirtualDeviceTiming = .standard, sleep: @escaping Sleeper, logger: Logger = Logger(label: "tutti.output")
+        timing: VirtualDeviceTiming = .pipe, sleep: @escaping Sleeper, logger: Logger = Logger(label: "tutti.output")
     ) throws(OutputError) {
         try validateOutputFormat(format)
         self.format = format.sixteenBit
@@ -119,6 +120,7 @@ public final class PipeOutput: AudioOutput {
         guard sink.isOpen else { throw .closed(target: sink.target) }
         let frames = try frameCount(of: samples, channels: format.channels)
         guard frames > 0 else { return }
+        device.waitForWriteTime()
         try writeLittleEndian(samples, to: sink, scratch: &conversionBuffer)
         device.framesWritten(frames)
     }

@@ -14,6 +14,9 @@ public struct VirtualDeviceTiming: Equatable, Sendable {
     public var lead: Nanos
     /// How late a block may start before the device re-anchors rather than catching up.
     public var maximumLateness: Nanos
+    /// How long before its write time a block is begun (rendered); the write itself waits for
+    /// the write time. 0: written as soon as rendered.
+    public var renderAhead: Nanos
 
     /// 10 ms blocks written 5 ms ahead; re-anchor after falling 100 ms behind.
     ///
@@ -23,11 +26,22 @@ public struct VirtualDeviceTiming: Equatable, Sendable {
     public static let standard = VirtualDeviceTiming(
         periodMilliseconds: 10, lead: 5 * .nanosPerMillisecond, maximumLateness: 100 * .nanosPerMillisecond)
 
-    /// Creates a timing; `periodMilliseconds` is clamped to 1...50.
-    public init(periodMilliseconds: Int, lead: Nanos, maximumLateness: Nanos) {
+    /// ``standard``, each block rendered 2 ms before its write time: a pipe's reader times the
+    /// writes (the sync measurement), so the render's own duration (0.1–1 ms in a debug build,
+    /// varying with the machine's load) is kept out of them, as a real DAC's clock is out of
+    /// the CPU's reach. Without it a debug-built speaker's writes wandered by 100–300 µs.
+    public static let pipe = VirtualDeviceTiming(
+        periodMilliseconds: 10, lead: 5 * .nanosPerMillisecond, maximumLateness: 100 * .nanosPerMillisecond,
+        renderAhead: 2 * .nanosPerMillisecond)
+
+    /// Creates a timing; `periodMilliseconds` is clamped to 1...50, `renderAhead` to less than
+    /// `maximumLateness` and one period.
+    public init(periodMilliseconds: Int, lead: Nanos, maximumLateness: Nanos, renderAhead: Nanos = 0) {
         self.periodMilliseconds = min(50, max(1, periodMilliseconds))
         self.lead = max(0, lead)
         self.maximumLateness = max(0, maximumLateness)
+        let period = Nanos(self.periodMilliseconds) * .nanosPerMillisecond
+        self.renderAhead = max(0, min(renderAhead, self.maximumLateness, period))
     }
 
     /// Frames per block at `rate` (at least 1).
@@ -60,7 +74,7 @@ struct PacedVirtualDevice {
     ) {
         pacer = VirtualDevicePacer(
             sampleRate: rate, periodFrames: timing.periodFrames(rate: rate), lead: timing.lead,
-            maximumLateness: timing.maximumLateness)
+            maximumLateness: timing.maximumLateness, renderAhead: timing.renderAhead)
         self.clock = clock
         self.sleep = sleep
         self.logger = logger
@@ -68,18 +82,10 @@ struct PacedVirtualDevice {
 
     var periodFrames: Int { pacer.periodFrames }
 
-    /// Sleeps until the next block's write time, then begins it.
-    ///
-    /// Sleeps are measured on the system clock while the write time is on the output's clock;
-    /// when that clock runs slow (negative ppm) one sleep falls short, so it sleeps again.
+    /// Sleeps until ``VirtualDeviceTiming/renderAhead`` before the next block's write time,
+    /// then begins it (the delay it reports counts from then).
     mutating func waitForNextPeriod() -> PeriodTiming {
-        if let writeTime = pacer.nextWriteTime {
-            var now = clock.now()
-            while now < writeTime && !pacer.clockWentBack(at: now) {
-                sleep(writeTime - now)
-                now = clock.now()
-            }
-        }
+        if let writeTime = pacer.nextWriteTime { sleep(until: writeTime - pacer.renderAhead) }
         let reanchors = pacer.reanchorCount
         let timing = pacer.beginPeriod(at: clock.now())
         if pacer.reanchorCount != reanchors {
@@ -87,6 +93,22 @@ struct PacedVirtualDevice {
                            metadata: ["reanchors": "\(pacer.reanchorCount)"])
         }
         return timing
+    }
+
+    /// Sleeps until the begun block's write time (returns at once when late or idle).
+    func waitForWriteTime() {
+        if pacer.renderAhead > 0, let writeTime = pacer.nextWriteTime { sleep(until: writeTime) }
+    }
+
+    /// Sleeps are measured on the system clock while `instant` is on the output's clock; when
+    /// that clock runs slow (negative ppm) one sleep falls short, so it sleeps again. A clock
+    /// that went back ends the wait (the next period re-anchors).
+    private func sleep(until instant: Nanos) {
+        var now = clock.now()
+        while now < instant && !pacer.clockWentBack(at: now) {
+            sleep(instant - now)
+            now = clock.now()
+        }
     }
 
     /// Records that `frames` frames were handed over.

@@ -8,8 +8,12 @@ import TuttiTiming
 /// as a real card's crystal would. Each block is handed over ``lead`` before its first frame is
 /// due, so a reader of the pipe receives every block a constant `lead` ahead of its play time.
 ///
+/// A block may be begun (rendered) ``renderAhead`` before its write time and handed over at
+/// that time, so that how long the render takes does not move the write.
+///
 /// States:
-/// - `idle`: nothing written yet. The next ``beginPeriod(at:)`` anchors `start = now + lead`.
+/// - `idle`: nothing written yet. The next ``beginPeriod(at:)`` anchors
+///   `start = now + renderAhead + lead`: the first block too is begun a render-ahead early.
 /// - `running(start, framesWritten)`: the next block's first frame is frame `framesWritten`,
 ///   due at `start + framesWritten / rate`, to be written at that time minus `lead`.
 ///
@@ -17,7 +21,7 @@ import TuttiTiming
 /// (negative once the frame is overdue); the writer then catches up by writing the following
 /// blocks without sleeping, so the audio stays continuous through short hiccups. A block begun
 /// more than ``maximumLateness`` after its write time (the process was stopped, the pipe's
-/// reader stalled) re-anchors instead: `start = now + lead` as if the device had just been
+/// reader stalled) re-anchors instead: `start = now + renderAhead + lead` as if the device had just been
 /// opened, and ``reanchorCount`` goes up. Re-anchoring is a gap on the virtual timeline, never
 /// a burst of stale blocks. A clock that went back (a write time further ahead than a period
 /// plus ``maximumLateness`` can only mean that) re-anchors too, rather than wait for the lost
@@ -37,19 +41,22 @@ public struct VirtualDevicePacer: Sendable, Equatable {
     public let lead: Nanos
     /// How late a block may begin before the device re-anchors instead of catching up.
     public let maximumLateness: Nanos
+    /// How long before its write time a block is begun.
+    public let renderAhead: Nanos
     public private(set) var state: State = .idle
     /// How many times the device re-anchored because it fell too far behind.
     public private(set) var reanchorCount = 0
 
-    /// Creates an idle pacer. `sampleRate` and `periodFrames` must be positive, `lead` and
-    /// `maximumLateness` not negative.
-    public init(sampleRate: Int, periodFrames: Int, lead: Nanos, maximumLateness: Nanos) {
+    /// Creates an idle pacer. `sampleRate` and `periodFrames` must be positive, `lead`,
+    /// `maximumLateness` and `renderAhead` not negative.
+    public init(sampleRate: Int, periodFrames: Int, lead: Nanos, maximumLateness: Nanos, renderAhead: Nanos = 0) {
         precondition(sampleRate > 0 && periodFrames > 0, "rate and period must be positive")
-        precondition(lead >= 0 && maximumLateness >= 0, "lead and lateness must not be negative")
+        precondition(lead >= 0 && maximumLateness >= 0 && renderAhead >= 0, "lead, lateness and render-ahead must not be negative")
         self.sampleRate = sampleRate
         self.periodFrames = periodFrames
         self.lead = lead
         self.maximumLateness = maximumLateness
+        self.renderAhead = renderAhead
     }
 
     /// The instant frame `frame` reaches the virtual DAC, for a device anchored at `start`.
@@ -78,8 +85,8 @@ public struct VirtualDevicePacer: Sendable, Equatable {
             return PeriodTiming(localNow: now, delay: due - now, frames: periodFrames)
         }
         if state != .idle { reanchorCount += 1 }
-        state = .running(start: now + lead, framesWritten: 0)
-        return PeriodTiming(localNow: now, delay: lead, frames: periodFrames)
+        state = .running(start: now + renderAhead + lead, framesWritten: 0)
+        return PeriodTiming(localNow: now, delay: renderAhead + lead, frames: periodFrames)
     }
 
     /// Whether the next write time is so far after `now` that the clock must have been set back:

@@ -24,24 +24,49 @@ import TuttiTiming
         #expect(readFile("\(directory)/out.raw") == littleEndianBytes(samples))
     }
 
-    @Test func eachBlockIsWrittenOneLeadBeforeItsFirstFrameIsDue() throws {
+    @Test func eachBlockIsRenderedAheadAndWrittenOneLeadBeforeItsFirstFrameIsDue() throws {
         let directory = makeTemporaryDirectory()
         defer { removeDirectory(directory) }
         let clock = ManualClock()
         let output = try PipeOutput(destination: .path("\(directory)/out.raw"), format: stereo48k, clock: clock, sleep: clock.sleeper)
         defer { output.close() }
         let start = clock.now()
-        let (timings, _) = try drive(output, periods: 50)
-        for (index, timing) in timings.enumerated() {
-            // Block n starts with frame 480·n, due at start + lead + 10 ms·n; written lead earlier.
-            #expect(timing.localNow == start + Nanos(index) * 10 * ms)
-            #expect(timing.delay == 5 * ms)
+        let block = [Int16](repeating: 0, count: output.periodFrames * 2)
+        for index in 0..<50 {
+            let timing = try output.waitForNextPeriod()
+            // Block n starts with frame 480·n, due at start + 2 ms + lead + 10 ms·n, written a
+            // lead earlier; it is begun (rendered) 2 ms before that, its delay counted from then.
+            let writeTime = start + 2 * ms + Nanos(index) * 10 * ms
+            #expect(timing.localNow == writeTime - 2 * ms)
+            #expect(timing.delay == 7 * ms)
+            // However long the render takes (here 1.5 ms), the write waits for its time.
+            clock.advance(by: 1_500_000)
+            try block.withUnsafeBufferPointer { buffer throws(OutputError) in try output.write(buffer) }
+            #expect(clock.now() == max(writeTime, timing.localNow + 1_500_000))
         }
+    }
+
+    @Test func aRenderLongerThanTheRenderAheadMakesOnlyThatWriteLate() throws {
+        let clock = ManualClock()
+        let output = try PipeOutput(destination: .path("/dev/null"), format: stereo48k, clock: clock, sleep: clock.sleeper)
+        defer { output.close() }
+        let start = clock.now()
+        let block = [Int16](repeating: 0, count: output.periodFrames * 2)
+        _ = try output.waitForNextPeriod()
+        try block.withUnsafeBufferPointer { buffer throws(OutputError) in try output.write(buffer) }
+        _ = try output.waitForNextPeriod()
+        clock.advance(by: 6 * ms)  // a render of 6 ms: written 4 ms after its time (12 ms), not re-anchored
+        try block.withUnsafeBufferPointer { buffer throws(OutputError) in try output.write(buffer) }
+        #expect(clock.now() == start + 16 * ms)
+        let next = try output.waitForNextPeriod()
+        #expect(next.localNow == start + 20 * ms && next.delay == 7 * ms)  // block 2 due at start + 27 ms
+        #expect(output.underrunCount == 0)
     }
 
     @Test func customTimingSetsPeriodAndLead() throws {
         let clock = ManualClock()
         let timing = VirtualDeviceTiming(periodMilliseconds: 20, lead: 2 * ms, maximumLateness: 50 * ms)
+        #expect(VirtualDeviceTiming(periodMilliseconds: 10, lead: 0, maximumLateness: 5 * ms, renderAhead: 30 * ms).renderAhead == 5 * ms)
         let output = try PipeOutput(destination: .path("/dev/null"), format: stereo48k, clock: clock, timing: timing, sleep: clock.sleeper)
         defer { output.close() }
         #expect(output.periodFrames == 960)
@@ -129,6 +154,6 @@ import TuttiTiming
         let elapsed = clock.now() - began
         #expect(elapsed >= 150 * ms, "20 periods of 10 ms took only \(elapsed / ms) ms")
         #expect(elapsed < 5_000 * ms)
-        #expect(timings.allSatisfy { $0.delay <= 5 * ms && $0.delay > -100 * ms })
+        #expect(timings.allSatisfy { $0.delay <= 7 * ms && $0.delay > -100 * ms })
     }
 }

@@ -77,6 +77,22 @@ import TuttiTiming
         #expect(pacer.nextWriteTime == 5_010 * ms)
     }
 
+    @Test func withARenderAheadEveryBlockIsBegunThatMuchBeforeItsWriteTimeReanchoredOnesToo() {
+        var pacer = VirtualDevicePacer(sampleRate: 48_000, periodFrames: 480, lead: 5 * ms, maximumLateness: 100 * ms, renderAhead: 2 * ms)
+        let first = pacer.beginPeriod(at: 1_000 * ms)
+        #expect(first == PeriodTiming(localNow: 1_000 * ms, delay: 7 * ms, frames: 480))
+        #expect(pacer.nextWriteTime == 1_002 * ms)
+        pacer.framesWritten(480)
+        #expect(pacer.nextWriteTime == 1_012 * ms)
+        // The clock steps 5 s ahead while the writer waits for 1 010 ms (the write time less the
+        // render-ahead): the re-anchored block is written 2 ms after it is begun, as every block is,
+        // so on the real timeline the writes go on without a jump.
+        let stepped = pacer.beginPeriod(at: 6_010 * ms)
+        #expect(pacer.reanchorCount == 1)
+        #expect(stepped == PeriodTiming(localNow: 6_010 * ms, delay: 7 * ms, frames: 480))
+        #expect(pacer.nextWriteTime == 6_012 * ms)
+    }
+
     @Test func exactlyAtTheLatenessLimitStillCatchesUp() {
         var pacer = makePacer()
         _ = pacer.beginPeriod(at: 0)
