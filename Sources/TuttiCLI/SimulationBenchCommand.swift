@@ -32,6 +32,9 @@ struct SimulationBenchCommand: ParsableCommand {
     @Option(name: .customLong("time-interval-ms"), help: "Time request interval (every phase).")
     var timeIntervalMs: Double?
 
+    @Option(name: .customLong("time-channel"), help: "How Time messages travel: tcp (in the audio connection's order) or datagram (a UDP channel of their own).")
+    var timeChannel = "tcp"
+
     @Option(name: .customLong("window-s"), help: "Clock estimator window.")
     var windowSeconds: Double?
 
@@ -49,6 +52,7 @@ struct SimulationBenchCommand: ParsableCommand {
         guard jitterMs >= 0, driftPPM >= 0 else { throw ValidationError("--jitter-ms and --drift-ppm must be ≥ 0") }
         if let timeIntervalMs, timeIntervalMs < 1 { throw ValidationError("--time-interval-ms must be ≥ 1") }
         if let windowSeconds, windowSeconds < 1 { throw ValidationError("--window-s must be ≥ 1") }
+        guard ["tcp", "datagram"].contains(timeChannel) else { throw ValidationError("--time-channel is tcp or datagram, not '\(timeChannel)'") }
         guard network == "all" || Self.networkCases.contains(network) else {
             throw ValidationError("--network is one of \(Self.networkCases.joined(separator: ", ")) or all, not '\(network)'")
         }
@@ -90,6 +94,7 @@ struct SimulationBenchCommand: ParsableCommand {
             scenario.schedule.settleInterval = interval
             scenario.schedule.steadyInterval = interval
         }
+        scenario.timeOverDatagrams = timeChannel == "datagram"
         if let windowSeconds { scenario.estimator.window = Nanos(windowSeconds * 1e9) }
         apply(network: name, to: &scenario)
         return scenario

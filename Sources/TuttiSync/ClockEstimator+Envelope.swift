@@ -30,49 +30,99 @@ struct EnvelopeWindow: Sendable {
     }
 
     /// One direction: its points, their hull (lower for up, upper for down) and sums.
+    ///
+    /// The points are kept in arrival order and sorted by x only when the hull is rebuilt or old
+    /// points leave (`isSorted`). A point that arrives out of order (replies overtaking each
+    /// other, as datagrams do) costs O(log h) when it lies inside the hull's side, as most do;
+    /// one that does not joins `outliers`, which the intercept scans beside the hull (the extreme
+    /// over their union is the extreme over all points), until 64 of them make a rebuild pay.
     struct Side: Sendable {
         let lower: Bool
         private(set) var points: [Point] = []
         private(set) var hull: [HullPoint] = []
+        private(set) var outliers: [HullPoint] = []
         private(set) var sumX: Int64 = 0  // Σ (x − x0)
         private(set) var sumY: Int64 = 0  // Σ (y − y0)
+        private(set) var firstX: Nanos?
+        private(set) var lastX: Nanos?
+        private var isSorted = true
 
         init(lower: Bool) { self.lower = lower }
 
         var count: Int { points.count }
 
+        /// The point with the smallest x (sorts first if needed).
+        mutating func first() -> Point? {
+            sortIfNeeded()
+            return points.first
+        }
+
         mutating func removeAll() {
             points.removeAll(keepingCapacity: true)
+            firstX = nil
+            lastX = nil
+            isSorted = true
             clearDerived()
         }
 
         private mutating func clearDerived() {
             hull.removeAll(keepingCapacity: true)
+            outliers.removeAll(keepingCapacity: true)
             sumX = 0
             sumY = 0
         }
 
-        /// Adds a point, keeping x order; returns false when it had to be inserted out of order
-        /// (the caller rebuilds).
+        private mutating func sortIfNeeded() {
+            guard !isSorted else { return }
+            points.sort { $0.x < $1.x }
+            isSorted = true
+        }
+
+        /// Adds a point; returns false when the hull must be rebuilt (the caller does): too many
+        /// outliers gathered.
         mutating func insert(_ point: Point, origin: (x: Nanos, y: Nanos)) -> Bool {
-            if let last = points.last, point.x < last.x {
-                var index = points.count - 1
-                while index > 0, points[index - 1].x > point.x { index -= 1 }
-                points.insert(point, at: index)
-                return false
-            }
             points.append(point)
+            firstX = min(firstX ?? point.x, point.x)
+            if let last = lastX, point.x < last {
+                isSorted = false
+                sumX += point.x - origin.x
+                sumY += point.y - origin.y
+                let p = HullPoint(x: Double(point.x - origin.x), y: Double(point.y - origin.y))
+                if !isInside(p) { outliers.append(p) }
+                return outliers.count <= 64
+            }
+            lastX = point.x
             accumulate(point, origin: origin)
             return true
         }
 
+        /// True when `p` lies strictly above the lower hull (below the upper one) within its x
+        /// range: adding it would not change the hull.
+        private func isInside(_ p: HullPoint) -> Bool {
+            guard let first = hull.first, let last = hull.last, hull.count >= 2, p.x >= first.x, p.x <= last.x else { return false }
+            var low = 0
+            var high = hull.count - 1
+            while high - low > 1 {
+                let middle = (low + high) / 2
+                if hull[middle].x <= p.x { low = middle } else { high = middle }
+            }
+            let a = hull[low], b = hull[high]
+            guard b.x > a.x else { return false }
+            let edge = a.y + (b.y - a.y) * (p.x - a.x) / (b.x - a.x)
+            return lower ? p.y > edge : p.y < edge
+        }
+
         mutating func dropOlder(than limit: Nanos, keeping maximum: Int) {
+            sortIfNeeded()
             var drop = 0
             while drop < points.count, points[drop].x < limit || points.count - drop > maximum { drop += 1 }
             points.removeFirst(drop)
+            firstX = points.first?.x
+            lastX = points.last?.x
         }
 
         mutating func rebuild(origin: (x: Nanos, y: Nanos)) {
+            sortIfNeeded()
             clearDerived()
             for point in points { accumulate(point, origin: origin) }
         }
@@ -96,10 +146,12 @@ struct EnvelopeWindow: Sendable {
             if lower {
                 var best = Double.infinity
                 for p in hull { best = min(best, p.y - s * p.x) }
+                for p in outliers { best = min(best, p.y - s * p.x) }
                 return best
             }
             var best = -Double.infinity
             for p in hull { best = max(best, p.y - s * p.x) }
+            for p in outliers { best = max(best, p.y - s * p.x) }
             return best
         }
 
@@ -122,13 +174,13 @@ struct EnvelopeWindow: Sendable {
     /// Down points in the window (exchanges' and one-way).
     var downCount: Int { down.count }
     var oldest: Nanos? {
-        switch (up.points.first?.x, down.points.first?.x) {
+        switch (up.firstX, down.firstX) {
         case let (a?, b?): min(a, b)
         case let (a, b): a ?? b
         }
     }
     var newest: Nanos? {
-        switch (up.points.last?.x, down.points.last?.x) {
+        switch (up.lastX, down.lastX) {
         case let (a?, b?): max(a, b)
         case let (a, b): a ?? b
         }
@@ -177,7 +229,7 @@ struct EnvelopeWindow: Sendable {
     }
 
     private mutating func rebuild() {
-        if let oldest { origin = (oldest, up.points.first.map { $0.y - $0.roundTrip / 2 } ?? down.points.first?.y ?? 0) }
+        if let oldest { origin = (oldest, up.first().map { $0.y - $0.roundTrip / 2 } ?? down.first()?.y ?? 0) }
         up.rebuild(origin: origin)
         down.rebuild(origin: origin)
         minimumRoundTrip = up.points.map(\.roundTrip).min() ?? .max

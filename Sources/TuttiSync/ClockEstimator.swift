@@ -152,9 +152,10 @@ public struct ClockEstimator: Sendable {
 
     /// Feeds one completed exchange and says whether it joined the fit.
     ///
-    /// Exchanges may arrive out of order (overlapping bursts); they are kept sorted by local
-    /// midpoint. Malformed exchanges never trap. Amortized O(1) per call in order (O(window) for
-    /// one out of order).
+    /// Exchanges may arrive out of order (overlapping bursts, replies overtaking each other);
+    /// they are kept sorted by local time. Malformed exchanges never trap. Amortized O(1) per
+    /// call in order; one out of order costs O(window) to insert, and a rebuild of the hulls
+    /// only when it is a new extreme.
     public mutating func add(_ exchange: TimeExchange) -> Disposition {
         guard exchange.isWellFormed else {
             rejectedCount += 1

@@ -149,6 +149,27 @@ import TuttiTiming
         #expect(abs(estimator.serverTime(atLocal: link.local(400_000_000))! - 400_000_000) < 2_000_000)
     }
 
+    /// Replies that overtake each other (a datagram time channel: most arrive out of order) keep
+    /// the same envelope as the same exchanges in order: the shortcuts for a point out of order
+    /// (only the sums for one inside the hull, an outlier list for one that is not) must give
+    /// the fit a rebuild would.
+    @Test func exchangesInArrivalOrderGiveTheSameEnvelopeAsInSendingOrder() {
+        var link = Link()
+        let exchanges = (0..<3000).map { link.exchange(at: Nanos($0) * 5_000_000) }
+        var inOrder = EnvelopeWindow()
+        for (exchange, _) in exchanges { inOrder.insert(exchange) }
+        var arrivalOrder = EnvelopeWindow()
+        let overtaking = exchanges.sorted { $0.arrival < $1.arrival }
+        #expect(zip(overtaking, exchanges).filter { $0.0.0 != $0.1.0 }.count > 1000, "most replies overtake or are overtaken")
+        for (exchange, _) in overtaking { arrivalOrder.insert(exchange) }
+        for window in [inOrder, arrivalOrder] { #expect(window.count == 3000) }
+        for slope in [-80e-6, 0, 70e-6, 90e-6] {
+            let a = inOrder.evaluate(slope: slope, maximumSlope: 1e-3)!, b = arrivalOrder.evaluate(slope: slope, maximumSlope: 1e-3)!
+            #expect(abs(a.offset(at: 10_000_000_000) - b.offset(at: 10_000_000_000)) < 1e-3)
+            #expect(abs(a.halfGap - b.halfGap) < 1e-3 && abs(a.standardError - b.standardError) < 1e-3)
+        }
+    }
+
     @Test func aClockStepRestartsTheEstimator() {
         var estimator = ClockEstimator()
         var link = Link()

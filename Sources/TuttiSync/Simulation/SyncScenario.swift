@@ -27,6 +27,10 @@ public struct SyncScenario: Sendable {
     public var downlink: VirtualNetwork?
     /// The server-to-speaker path: ``downlink``, else ``network``.
     public var downlinkNetwork: VirtualNetwork { downlink ?? network }
+    /// Time messages travel as datagrams of their own (a UDP time channel) instead of in the
+    /// audio connection's order: a request never waits behind an earlier one, nor a reply behind
+    /// audio. The network's delays and losses are the same.
+    public var timeOverDatagrams = false
     /// Server restarts: at each `at` (true time) the server goes away for `downFor`. Every
     /// speaker's connection drops — its buffered audio with it, its clock estimate kept (the
     /// server's host and clock are the same) — and it reconnects when the server is back,

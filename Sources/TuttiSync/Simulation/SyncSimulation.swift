@@ -189,14 +189,16 @@ public struct SyncSimulation: Sendable {
                 // No server, no answer: the request is lost.
                 guard serverRunning else { continue }
                 // Time messages share their connection's order with everything else on it (TCP):
-                // a request waits behind earlier requests, a reply behind earlier audio chunks.
+                // a request waits behind earlier requests, a reply behind earlier audio chunks —
+                // unless they travel as datagrams of their own.
+                let ordered = !scenario.timeOverDatagrams
                 guard let up = scenario.network.delay(using: &random, losable: true, at: time) else { continue }
-                let received = max(speakers[s].lastUplinkArrival, time + up)
-                speakers[s].lastUplinkArrival = received
+                let received = ordered ? max(speakers[s].lastUplinkArrival, time + up) : time + up
+                if ordered { speakers[s].lastUplinkArrival = received }
                 let sent = received + 30_000
                 guard let down = scenario.downlinkNetwork.delay(using: &random, losable: true, at: sent) else { continue }
-                let arrival = max(speakers[s].lastArrival, sent + down)
-                speakers[s].lastArrival = arrival
+                let arrival = ordered ? max(speakers[s].lastArrival, sent + down) : sent + down
+                if ordered { speakers[s].lastArrival = arrival }
                 // The wire carries microseconds.
                 queue.push(
                     .reply(s, id: id, serverReceived: (serverOffset + received) / 1000 * 1000,
