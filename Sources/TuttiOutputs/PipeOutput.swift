@@ -13,8 +13,9 @@ import TuttiTiming
 /// The device is virtual (see ``VirtualDevicePacer``): frame *k* is due at `start + k/rate` on
 /// the output's clock, and each block of ``periodFrames`` (10 ms by default) is written at the
 /// moment its first frame is due minus the lead (5 ms by default), so a reader receives every
-/// block a constant lead before it "plays" (rendered ``VirtualDeviceTiming/renderAhead`` before
-/// that, so the render's duration does not move the write). The delay reported is the lead plus
+/// block a constant lead before it "plays" (rendered ``VirtualDeviceTiming/renderAhead`` — one
+/// period — before that, right after the previous write, so the render's duration does not move
+/// the write). The delay reported is the lead plus
 /// the render-ahead, less any lateness of the writing thread. Falling more than 100 ms behind re-anchors the timeline instead of
 /// bursting (logged).
 ///

@@ -24,7 +24,7 @@ import TuttiTiming
         #expect(readFile("\(directory)/out.raw") == littleEndianBytes(samples))
     }
 
-    @Test func eachBlockIsRenderedAheadAndWrittenOneLeadBeforeItsFirstFrameIsDue() throws {
+    @Test func eachBlockIsRenderedAPeriodAheadAndWrittenOneLeadBeforeItsFirstFrameIsDue() throws {
         let directory = makeTemporaryDirectory()
         defer { removeDirectory(directory) }
         let clock = ManualClock()
@@ -34,19 +34,20 @@ import TuttiTiming
         let block = [Int16](repeating: 0, count: output.periodFrames * 2)
         for index in 0..<50 {
             let timing = try output.waitForNextPeriod()
-            // Block n starts with frame 480·n, due at start + 2 ms + lead + 10 ms·n, written a
-            // lead earlier; it is begun (rendered) 2 ms before that, its delay counted from then.
-            let writeTime = start + 2 * ms + Nanos(index) * 10 * ms
-            #expect(timing.localNow == writeTime - 2 * ms)
-            #expect(timing.delay == 7 * ms)
+            // Block n starts with frame 480·n, due at start + 10 ms + lead + 10 ms·n, written a
+            // lead earlier; it is begun (rendered) one period before that — when the previous
+            // block was written — and its delay counts from then.
+            let writeTime = start + 10 * ms + Nanos(index) * 10 * ms
+            #expect(timing.localNow == writeTime - 10 * ms)
+            #expect(timing.delay == 15 * ms)
             // However long the render takes (here 1.5 ms), the write waits for its time.
             clock.advance(by: 1_500_000)
             try block.withUnsafeBufferPointer { buffer throws(OutputError) in try output.write(buffer) }
-            #expect(clock.now() == max(writeTime, timing.localNow + 1_500_000))
+            #expect(clock.now() == writeTime)
         }
     }
 
-    @Test func aRenderLongerThanTheRenderAheadMakesOnlyThatWriteLate() throws {
+    @Test func aRenderLongerThanThePeriodMakesOnlyThatWriteLate() throws {
         let clock = ManualClock()
         let output = try PipeOutput(destination: .path("/dev/null"), format: stereo48k, clock: clock, sleep: clock.sleeper)
         defer { output.close() }
@@ -54,12 +55,13 @@ import TuttiTiming
         let block = [Int16](repeating: 0, count: output.periodFrames * 2)
         _ = try output.waitForNextPeriod()
         try block.withUnsafeBufferPointer { buffer throws(OutputError) in try output.write(buffer) }
+        #expect(clock.now() == start + 10 * ms)
         _ = try output.waitForNextPeriod()
-        clock.advance(by: 6 * ms)  // a render of 6 ms: written 4 ms after its time (12 ms), not re-anchored
+        clock.advance(by: 16 * ms)  // a render of 16 ms: written 6 ms after its time (20 ms), not re-anchored
         try block.withUnsafeBufferPointer { buffer throws(OutputError) in try output.write(buffer) }
-        #expect(clock.now() == start + 16 * ms)
+        #expect(clock.now() == start + 26 * ms)
         let next = try output.waitForNextPeriod()
-        #expect(next.localNow == start + 20 * ms && next.delay == 7 * ms)  // block 2 due at start + 27 ms
+        #expect(next.localNow == start + 26 * ms && next.delay == 9 * ms)  // block 2 due at start + 35 ms
         #expect(output.underrunCount == 0)
     }
 
@@ -154,6 +156,6 @@ import TuttiTiming
         let elapsed = clock.now() - began
         #expect(elapsed >= 150 * ms, "20 periods of 10 ms took only \(elapsed / ms) ms")
         #expect(elapsed < 5_000 * ms)
-        #expect(timings.allSatisfy { $0.delay <= 7 * ms && $0.delay > -100 * ms })
+        #expect(timings.allSatisfy { $0.delay <= 15 * ms && $0.delay > -100 * ms })
     }
 }
