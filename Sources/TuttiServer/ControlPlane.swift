@@ -29,6 +29,7 @@ actor ControlPlane {
     private var storeBehind = false
     /// Whether a batched save of speakers' live state is due.
     private var flushScheduled = false
+    private var flushTask: Task<Void, Never>?
     let api: ControlAPI
     let access: AccessPolicy
     let core: ServerCore
@@ -151,10 +152,20 @@ actor ControlPlane {
     private func scheduleStoreFlush() {
         guard !flushScheduled else { return }
         flushScheduled = true
-        Task {
+        flushTask = Task {
             try? await Task.sleep(for: .milliseconds(100))
+            guard !Task.isCancelled else { return }
             self.flushStore()
         }
+    }
+
+    /// The server is stopping: ends the pending batched save (a task that woke on a stopped
+    /// event loop would be an error in SwiftNIO) and stores what is behind now.
+    func stopAndFlushStore() async {
+        flushTask?.cancel()
+        await flushTask?.value
+        flushTask = nil
+        flushStore()
     }
 
     /// Stores what the store is behind on (batched live state, or a change whose save failed);

@@ -54,6 +54,14 @@ actor ServerCore {
         for (id, entry) in streams where entry.reader.isPlaying { report(.streamStatus(id: id, playing: true)) }
     }
 
+    /// The server is stopping: the control plane hears nothing more (its loop stops with this
+    /// one, and an event posted to a stopped loop is an error in SwiftNIO), and every speaker's
+    /// connection is closed.
+    func disconnectAll() {
+        report = { _ in }
+        for state in links.values { state.link.close(reason: "the server is stopping") }
+    }
+
     // MARK: Streams
 
     func addStream(_ stream: AudioStream, reader: StreamReader) {

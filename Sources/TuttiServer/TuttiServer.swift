@@ -114,7 +114,7 @@ public final class TuttiServer: Service, Sendable {
             try? await gracefulShutdown()
             logger.info("shutting down")
             await control.stopRoutineTimes()
-            await control.flushStore()
+            await control.stopAndFlushStore()
             try? await tasks.waitForAll()
             await stop(readers: readers, core: core, channels: channels, group: group)
         }
@@ -122,6 +122,7 @@ public final class TuttiServer: Service, Sendable {
 
     private func stop(readers: [StreamReader], core: ServerCore, channels: [any Channel], group: MultiThreadedEventLoopGroup) async {
         for channel in channels { try? await channel.close() }
+        await core.disconnectAll()
         readers.forEach { $0.stop() }
         for id in await core.streamIDs where !readers.contains(where: { $0.streamName == id }) { await core.removeStream(id)?.stop() }
         try? await group.shutdownGracefully()
