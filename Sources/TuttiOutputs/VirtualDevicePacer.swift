@@ -21,8 +21,8 @@ import TuttiTiming
 /// (negative once the frame is overdue); the writer then catches up by writing the following
 /// blocks without sleeping, so the audio stays continuous through short hiccups. A block begun
 /// more than ``maximumLateness`` after its write time (the process was stopped, the pipe's
-/// reader stalled) re-anchors instead: `start = now + renderAhead + lead` as if the device had just been
-/// opened, and ``reanchorCount`` goes up. Re-anchoring is a gap on the virtual timeline, never
+/// reader stalled) re-anchors instead: `start = now + renderAhead + lead` as if the device had
+/// just been opened, and ``reanchorCount`` goes up. Re-anchoring is a gap on the virtual timeline, never
 /// a burst of stale blocks. A clock that went back (a write time further ahead than a period
 /// plus ``maximumLateness`` can only mean that) re-anchors too, rather than wait for the lost
 /// time to pass again.
