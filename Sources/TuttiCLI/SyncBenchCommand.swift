@@ -39,6 +39,9 @@ struct SyncBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("floor-noise-us"), help: "Each message's floor is higher by a uniform 0…this (a noisy floor, as on Wi-Fi); 0: sharp.")
     var floorNoiseMicroseconds: Double = 0
 
+    @Option(name: .long, help: "The network's shape, as `tutti bench sim --network`: sharp, noisy-floor (+0–500 µs per write), asymmetric (the way down 3 ms + exp(1 ms)), power-save (20 % held to the next 102.4 ms beacon) or roam (the floor +3 ms when the joiner joins).")
+    var network = "sharp"
+
     @Option(name: .long, help: "Groups to run: tutti, snapclient, snapserver (comma-separated).")
     var groups: String = "tutti,snapclient,snapserver"
 
@@ -58,6 +61,9 @@ struct SyncBenchCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...100_000).contains(floorNoiseMicroseconds) else { throw ValidationError("--floor-noise-us must be 0…100000") }
+        guard Self.networkCases.contains(network) else {
+            throw ValidationError("--network is one of \(Self.networkCases.joined(separator: ", ")), not '\(network)'")
+        }
         guard (2...8).contains(speakers) else { throw ValidationError("--speakers must be 2...8") }
         guard seconds >= settleSeconds + 5 else { throw ValidationError("--seconds must exceed --settle-s by at least 5") }
         guard !buffers.isEmpty, buffers.allSatisfy({ (20...10_000).contains($0) }) else {
@@ -89,7 +95,30 @@ struct SyncBenchCommand: AsyncParsableCommand {
     var jitter: JitterModel {
         JitterModel(
             baseMilliseconds: 1, meanJitterMilliseconds: jitterMs, spikeProbability: spikePercent / 100, spikeMilliseconds: 100,
-            floorNoiseMicroseconds: floorNoiseMicroseconds)
+            floorNoiseMicroseconds: network == "noisy-floor" && floorNoiseMicroseconds == 0 ? 500 : floorNoiseMicroseconds)
+    }
+
+    static let networkCases = ["sharp", "noisy-floor", "asymmetric", "power-save", "roam"]
+
+    /// A proxy of `--network`'s shape in front of the server's `port`. A roam comes when the
+    /// joiner joins (`--settle-s` after the group's start; at once on the joiner's own proxy).
+    func makeProxy(to port: Int, seed: UInt64, joiner: Bool = false) throws -> JitterProxy {
+        var up = jitter
+        switch network {
+        case "power-save":
+            up.powerSaveProbability = 0.2
+        case "roam":
+            up.floorStepAfterNanoseconds = joiner ? 0 : Int64(settleSeconds * 1e9)
+            up.floorStepNanoseconds = 3_000_000
+        default:
+            break
+        }
+        var down = up
+        if network == "asymmetric" {
+            down.baseNanoseconds = 3_000_000
+            down.meanJitterNanoseconds = 1_000_000
+        }
+        return try JitterProxy(upstreamPort: port, model: up, downModel: down, seed: seed)
     }
 
     /// Clock errors spread evenly over ±drift, with offsets of a few seconds.
@@ -102,7 +131,7 @@ struct SyncBenchCommand: AsyncParsableCommand {
         let logger = logging.makeLogger(label: "tutti.bench", fallback: .error)
         if bluetooth { return try await bluetoothRun(logger: logger) }
         let wanted = Set(groups.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        say("tutti bench sync: \(speakers) speakers per group, clocks within ±\(Int(driftPPM)) ppm, network \(jitter), \(Int(seconds)) s per group (first \(Int(settleSeconds)) s settle)")
+        say("tutti bench sync: \(speakers) speakers per group, clocks within ±\(Int(driftPPM)) ppm, network \(jitter) (\(network)), \(Int(seconds)) s per group (first \(Int(settleSeconds)) s settle)")
         var results: [GroupResult] = []
         if wanted.contains("tutti") {
             for buffer in buffers { results.append(try await tuttiGroup(bufferMs: buffer, logger: logger)) }
@@ -143,14 +172,14 @@ struct SyncBenchCommand: AsyncParsableCommand {
         var joinedAt: Int64 = 0
         try await TuttiServer.withRunning(musicServer(bufferMs: bufferMs), logger: logger) { port in
             for index in 0..<speakers {
-                let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: UInt64(index) + 1)
+                let proxy = try makeProxy(to: port, seed: UInt64(index) + 1)
                 proxies.withLock { $0.append(proxy) }
                 let clock = clock(index)
                 try fleet.startTuttiSpeaker(name: "tutti-\(index + 1)", port: proxy.port, instance: index + 1, offsetSeconds: clock.offset, driftPPM: clock.ppm, logLevel: speakerLogLevel)
             }
             try await Task.sleep(for: .seconds(settleSeconds))
             // One more speaker joins the playing group: how long until it is in sync?
-            let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: 99)
+            let proxy = try makeProxy(to: port, seed: 99, joiner: true)
             proxies.withLock { $0.append(proxy) }
             try fleet.startTuttiSpeaker(name: "tutti-join", port: proxy.port, instance: speakers + 1, offsetSeconds: 0.7, driftPPM: -driftPPM / 2, logLevel: speakerLogLevel)
             try await Task.sleep(for: .seconds(seconds - settleSeconds))
@@ -171,7 +200,7 @@ struct SyncBenchCommand: AsyncParsableCommand {
         let startedAt = monotonicNanos()
         try await TuttiServer.withRunning(musicServer(), logger: logger) { port in
             for index in 0..<speakers {
-                let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: UInt64(index) + 11)
+                let proxy = try makeProxy(to: port, seed: UInt64(index) + 11)
                 proxies.withLock { $0.append(proxy) }
                 let ppm = clock(index).ppm
                 var environment: [String: String] = [:]
@@ -182,7 +211,7 @@ struct SyncBenchCommand: AsyncParsableCommand {
                                           environment: environment, driftPPM: faketime == nil ? nil : ppm)
             }
             try await Task.sleep(for: .seconds(settleSeconds))
-            let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: 98)
+            let proxy = try makeProxy(to: port, seed: 98, joiner: true)
             proxies.withLock { $0.append(proxy) }
             try fleet.startSnapclient(path: path, name: "snapclient-join", port: proxy.port, instance: speakers + 1)
             try await Task.sleep(for: .seconds(seconds - settleSeconds))
@@ -225,13 +254,13 @@ struct SyncBenchCommand: AsyncParsableCommand {
         var proxies: [JitterProxy] = []
         let startedAt = monotonicNanos()
         for index in 0..<speakers {
-            let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: UInt64(index) + 21)
+            let proxy = try makeProxy(to: port, seed: UInt64(index) + 21)
             proxies.append(proxy)
             let clock = clock(index)
             try fleet.startTuttiSpeaker(name: "tutti-\(index + 1)", port: proxy.port, instance: index + 1, offsetSeconds: clock.offset, driftPPM: clock.ppm, logLevel: speakerLogLevel)
         }
         try await Task.sleep(for: .seconds(settleSeconds))
-        let proxy = try JitterProxy(upstreamPort: port, model: jitter, seed: 97)
+        let proxy = try makeProxy(to: port, seed: 97, joiner: true)
         proxies.append(proxy)
         try fleet.startTuttiSpeaker(name: "tutti-join", port: proxy.port, instance: speakers + 1, offsetSeconds: 0.7, driftPPM: -driftPPM / 2, logLevel: speakerLogLevel)
         try await Task.sleep(for: .seconds(seconds - settleSeconds))

@@ -4,7 +4,10 @@ import TuttiTiming
 
 /// How a ``JitterProxy`` delays traffic: a base delay, exponentially distributed jitter, and
 /// rare long spikes — what a busy Wi-Fi link does to a TCP stream (a spike delays everything
-/// behind it, as TCP retransmission does).
+/// behind it, as TCP retransmission does) — and, each off by default, the ways real networks are
+/// worse (DESIGN.md, "Real networks"), as the sync simulation's `VirtualNetwork` models them: a
+/// noisy floor, Wi-Fi power save holding a share of writes until the next beacon, and a step of
+/// the floor (a roam).
 public struct JitterModel: Sendable, CustomStringConvertible {
     public var baseNanoseconds: Int64
     public var meanJitterNanoseconds: Int64
@@ -12,6 +15,14 @@ public struct JitterModel: Sendable, CustomStringConvertible {
     public var spikeNanoseconds: Int64
     /// Each write's floor is higher by a uniform 0…this: a noisy floor, as on Wi-Fi (0: sharp).
     public var floorNoiseNanoseconds: Int64
+    /// Share of writes a power-saving station holds until the next beacon …
+    public var powerSaveProbability: Double = 0
+    /// … every this (102.4 ms: 100 TU), on the monotonic clock.
+    public var beaconNanoseconds: Int64 = 102_400_000
+    /// From this long after the proxy started, the floor is higher by ``floorStepNanoseconds``
+    /// (a roam to another access point); nil: never.
+    public var floorStepAfterNanoseconds: Int64?
+    public var floorStepNanoseconds: Int64 = 0
 
     public init(
         baseMilliseconds: Double = 1, meanJitterMilliseconds: Double = 5, spikeProbability: Double = 0.01, spikeMilliseconds: Double = 100,
@@ -27,12 +38,19 @@ public struct JitterModel: Sendable, CustomStringConvertible {
     /// No added delay at all.
     public static let none = JitterModel(baseMilliseconds: 0, meanJitterMilliseconds: 0, spikeProbability: 0, spikeMilliseconds: 0)
 
-    /// One write's delay (ns).
-    public func delay(_ random: inout SeededRandom) -> Int64 {
+    /// One write's delay (ns), for a write at monotonic instant `now`, `elapsed` after the proxy
+    /// started. The features that are off draw no random numbers.
+    public func delay(_ random: inout SeededRandom, now: Int64 = 0, elapsed: Int64 = 0) -> Int64 {
         var delay = baseNanoseconds
         if meanJitterNanoseconds > 0 { delay += Int64(random.exponential(mean: Double(meanJitterNanoseconds))) }
         if spikeProbability > 0, random.chance(spikeProbability) { delay += spikeNanoseconds }
         if floorNoiseNanoseconds > 0 { delay += Int64(random.uniform(0...Double(floorNoiseNanoseconds))) }
+        if let after = floorStepAfterNanoseconds, elapsed >= after { delay += floorStepNanoseconds }
+        if powerSaveProbability > 0, beaconNanoseconds > 0, random.chance(powerSaveProbability) {
+            // Held at the access point until the next beacon after it would have arrived.
+            let arrival = now + delay
+            delay += beaconNanoseconds - ((arrival % beaconNanoseconds) + beaconNanoseconds) % beaconNanoseconds
+        }
         return delay
     }
 
@@ -40,6 +58,8 @@ public struct JitterModel: Sendable, CustomStringConvertible {
         String(format: "%.1f ms + exp(%.1f ms), %.1f%% spikes of %.0f ms", Double(baseNanoseconds) / 1e6,
                Double(meanJitterNanoseconds) / 1e6, spikeProbability * 100, Double(spikeNanoseconds) / 1e6)
             + (floorNoiseNanoseconds > 0 ? String(format: ", a floor noisy by 0–%.0f µs", Double(floorNoiseNanoseconds) / 1e3) : "")
+            + (powerSaveProbability > 0 ? String(format: ", %.0f%% held to the next %.1f ms beacon", powerSaveProbability * 100, Double(beaconNanoseconds) / 1e6) : "")
+            + (floorStepAfterNanoseconds.map { String(format: ", the floor +%.1f ms after %.0f s", Double(floorStepNanoseconds) / 1e6, Double($0) / 1e9) } ?? "")
     }
 }
 
@@ -52,7 +72,9 @@ public final class JitterProxy: @unchecked Sendable {
     private let listener: Int32
     private let upstreamPort: Int
     private let model: JitterModel
+    private let downModel: JitterModel
     private let seed: UInt64
+    private let startedAt = monotonicNanos()
     private let stopped = Mutex(false)
     private let sockets = Mutex<[Int32]>([])
     /// Faults: nothing is delivered before `heldUntil` (a stalled link; what arrived meanwhile
@@ -60,9 +82,12 @@ public final class JitterProxy: @unchecked Sendable {
     /// are closed at once (no route).
     private let faults = Mutex<(heldUntil: Int64, down: Bool)>((0, false))
 
-    public init(upstreamPort: Int, model: JitterModel, seed: UInt64) throws {
+    /// - Parameter downModel: the way from the server back, when it differs from `model` (which
+    ///   is then the way up only): Wi-Fi's two directions rarely behave alike.
+    public init(upstreamPort: Int, model: JitterModel, downModel: JitterModel? = nil, seed: UInt64) throws {
         self.upstreamPort = upstreamPort
         self.model = model
+        self.downModel = downModel ?? model
         self.seed = seed
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
@@ -134,13 +159,13 @@ public final class JitterProxy: @unchecked Sendable {
             sockets.withLock { $0 += [client, upstream] }
             connection += 1
             let up = seed &+ connection &* 2, down = seed &+ connection &* 2 &+ 1
-            Thread.detachNewThread { [self] in relay(from: client, to: upstream, seed: up) }
-            Thread.detachNewThread { [self] in relay(from: upstream, to: client, seed: down) }
+            Thread.detachNewThread { [self] in relay(from: client, to: upstream, model: model, seed: up) }
+            Thread.detachNewThread { [self] in relay(from: upstream, to: client, model: downModel, seed: down) }
         }
     }
 
     /// Reads from `source` and writes each piece to `destination` once its delay has passed.
-    private func relay(from source: Int32, to destination: Int32, seed: UInt64) {
+    private func relay(from source: Int32, to destination: Int32, model: JitterModel, seed: UInt64) {
         // The model's delays are the floor; default timer slack would add ~50 µs to most of them.
         requestPreciseWakeups()
         var random = SeededRandom(seed: seed)
@@ -174,7 +199,8 @@ public final class JitterProxy: @unchecked Sendable {
                     open = false
                     continue
                 }
-                let due = max(lastDue, monotonicNanos() + model.delay(&random))
+                let arrived = monotonicNanos()
+                let due = max(lastDue, arrived + model.delay(&random, now: arrived, elapsed: arrived - startedAt))
                 lastDue = due
                 pending.append((due, Array(buffer[0..<count])))
             } else if isStopped {
