@@ -1,5 +1,7 @@
+import Foundation
 import Testing
 import TuttiHarness
+import TuttiTestSupport
 import TuttiTiming
 
 /// The proxy's delay model: a sharp floor unless asked for a noisy one, power save or a roam;
@@ -42,5 +44,70 @@ import TuttiTiming
         #expect(early.min()! < 1_100_000 && late.min()! >= 4_000_000)
         #expect(zip(early, late).allSatisfy { $1 - $0 == 3_000_000 })
         #expect(roam.description.contains("the floor +3.0 ms after 30 s") && saving.description.contains("20% held to the next 102.4 ms beacon"))
+    }
+
+    @Test func theProxyDelaysEachWayByItsOwnModel() throws {
+        let echo = try StampingEcho()
+        defer { echo.stop() }
+        var down = JitterModel.none
+        down.baseNanoseconds = 40_000_000
+        let proxy = try JitterProxy(upstreamPort: echo.port, model: .none, downModel: down, seed: 1)
+        defer { proxy.stop() }
+        let client = try BlockingSocket(port: proxy.port)
+        let sent = monotonicNanos()
+        client.send([1, 2, 3])
+        var received: [UInt8] = []
+        while received.count < 3, monotonicNanos() - sent < 2_000_000_000 { received += client.receive() }
+        let back = monotonicNanos()
+        let up = (echo.firstArrival ?? .max) - sent
+        // Up undelayed (a few ms at most on a busy machine), down 40 ms.
+        #expect(received == [1, 2, 3])
+        #expect(up < 20_000_000, "up took \(up / 1_000_000) ms")
+        #expect(back - sent >= 40_000_000 && back - sent < 140_000_000, "the round trip took \((back - sent) / 1_000_000) ms")
+    }
+}
+
+/// A one-connection server on loopback that stamps when each piece arrives and echoes it.
+final class StampingEcho: @unchecked Sendable {
+    let port: Int
+    private let listener: Int32
+    private let stamps = NSLock()
+    private var arrivals: [Int64] = []
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard bound == 0, listen(fd, 4) == 0 else {
+            close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        listener = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { [self] in serve() }
+    }
+
+    var firstArrival: Int64? { stamps.withLock { arrivals.first } }
+
+    private func serve() {
+        let connection = accept(listener, nil, nil)
+        guard connection >= 0 else { return }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { break }
+            stamps.withLock { arrivals.append(monotonicNanos()) }
+            _ = buffer.withUnsafeBytes { send(connection, $0.baseAddress, count, Int32(MSG_NOSIGNAL)) }
+        }
+        close(connection)
+    }
+
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
     }
 }
