@@ -98,7 +98,7 @@ struct SyncBenchCommand: AsyncParsableCommand {
             floorNoiseMicroseconds: network == "noisy-floor" && floorNoiseMicroseconds == 0 ? 500 : floorNoiseMicroseconds)
     }
 
-    static let networkCases = ["sharp", "noisy-floor", "asymmetric", "power-save", "roam"]
+    static var networkCases: [String] { SimulationBenchCommand.networkCases }
 
     /// A proxy of `--network`'s shape in front of the server's `port`. A roam comes when the
     /// joiner joins (`--settle-s` after the group's start; at once on the joiner's own proxy).

@@ -34,8 +34,8 @@ public struct VirtualDeviceTiming: Equatable, Sendable {
     /// (Rendering 2 ms ahead with a second wake-up per period cost ~1 % of a core per speaker
     /// and measured no better in a release build.)
     public static let pipe = VirtualDeviceTiming(
-        periodMilliseconds: 10, lead: 5 * .nanosPerMillisecond, maximumLateness: 100 * .nanosPerMillisecond,
-        renderAhead: 10 * .nanosPerMillisecond)
+        periodMilliseconds: standard.periodMilliseconds, lead: standard.lead, maximumLateness: standard.maximumLateness,
+        renderAhead: Nanos(standard.periodMilliseconds) * .nanosPerMillisecond)
 
     /// Creates a timing; `periodMilliseconds` is clamped to 1...50, `renderAhead` to less than
     /// `maximumLateness` and one period.

@@ -28,7 +28,7 @@ actor ControlPlane {
     private var stored: PersistentState
     private var storeBehind = false
     /// Whether a batched save of speakers' live state is due.
-    private var flushScheduled = false
+    /// The pending batched save, if any.
     private var flushTask: Task<Void, Never>?
     let api: ControlAPI
     let access: AccessPolicy
@@ -150,8 +150,7 @@ actor ControlPlane {
     }
 
     private func scheduleStoreFlush() {
-        guard !flushScheduled else { return }
-        flushScheduled = true
+        guard flushTask == nil else { return }
         flushTask = Task {
             try? await Task.sleep(for: .milliseconds(100))
             guard !Task.isCancelled else { return }
@@ -164,14 +163,13 @@ actor ControlPlane {
     func stopAndFlushStore() async {
         flushTask?.cancel()
         await flushTask?.value
-        flushTask = nil
         flushStore()
     }
 
     /// Stores what the store is behind on (batched live state, or a change whose save failed);
     /// also when the server stops.
     func flushStore() {
-        flushScheduled = false
+        flushTask = nil
         guard storeBehind else { return }
         do {
             try store.save(StoreChange.changes(from: stored, to: model.persistent))
