@@ -45,6 +45,9 @@ struct SpeakerCommand: AsyncParsableCommand {
     @Option(name: .customLong("clock-step"), help: ArgumentHelp("Simulated clock step: AFTER:BY seconds (--clock-step=10:-5 sets the clock 5 s back 10 s after start).", valueName: "after:by"))
     var clockStep: String?
 
+    @Option(name: .customLong("time-channel"), help: ArgumentHelp("Where the clock-sync messages go: 'datagram' (Tutti's time channel, UDP on the server's port, where a Tutti server offers it; else as 'stream') or 'stream' (inside the audio connection, as Snapcast's).", valueName: "datagram|stream"))
+    var timeChannel: TimeChannelChoice = .datagram
+
     @Flag(name: .long, help: "Manage this box's Bluetooth speakers through BlueZ (the server's Bluetooth.* requests and `tutti ctl bt`).")
     var bluetooth = false
 
@@ -96,7 +99,8 @@ struct SpeakerCommand: AsyncParsableCommand {
         let id = self.id ?? ProcessInfo.processInfo.hostName
         return SpeakerConfiguration(
             host: host, port: port, id: id, name: name, instance: instance, latencyMs: latencyMs, output: output,
-            clockOffsetSeconds: clockOffsetSeconds, clockDriftPPM: clockDriftPPM, clockStep: try? parsedClockStep())
+            clockOffsetSeconds: clockOffsetSeconds, clockDriftPPM: clockDriftPPM, clockStep: try? parsedClockStep(),
+            timeDatagrams: timeChannel == .datagram)
     }
 
     func run() async throws {
@@ -133,4 +137,9 @@ struct SpeakerCommand: AsyncParsableCommand {
             throw fail("\(error)")
         }
     }
+}
+
+/// Where a speaker's clock-sync messages go (`tutti speaker --time-channel`).
+enum TimeChannelChoice: String, ExpressibleByArgument, CaseIterable {
+    case datagram, stream
 }

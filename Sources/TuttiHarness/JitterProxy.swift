@@ -64,12 +64,17 @@ public struct JitterModel: Sendable, CustomStringConvertible {
 }
 
 /// A TCP relay on 127.0.0.1 that delays each direction of every connection by a ``JitterModel``,
-/// keeping byte order. `tc netem` is not available on these machines; this stands in for it.
-/// Each connection uses two threads; everything stops on ``stop()``.
+/// keeping byte order — and, on the same port number, a UDP relay that delays each datagram by
+/// the same models, each on its own (datagrams keep no order), so Tutti's time channel crosses
+/// the same network as the stream. `tc netem` is not available on these machines; this stands
+/// in for it. Each connection uses two threads, the datagrams one; everything stops on
+/// ``stop()``.
 public final class JitterProxy: @unchecked Sendable {
     /// The port speakers connect to.
     public let port: Int
     private let listener: Int32
+    /// The UDP relay's socket on `port`; nil when datagrams are not relayed.
+    private let datagrams: Int32?
     private let upstreamPort: Int
     private let model: JitterModel
     private let downModel: JitterModel
@@ -84,13 +89,30 @@ public final class JitterProxy: @unchecked Sendable {
 
     /// - Parameter downModel: the way from the server back, when it differs from `model` (which
     ///   is then the way up only): Wi-Fi's two directions rarely behave alike.
-    public init(upstreamPort: Int, model: JitterModel, downModel: JitterModel? = nil, seed: UInt64) throws {
+    ///   `relayDatagrams`: false leaves the port's UDP side closed (a network that blocks UDP).
+    public init(upstreamPort: Int, model: JitterModel, downModel: JitterModel? = nil, seed: UInt64, relayDatagrams: Bool = true) throws {
         self.upstreamPort = upstreamPort
         self.model = model
         self.downModel = downModel ?? model
         self.seed = seed
-        (listener, port) = try listenOnLoopback(backlog: 16)
+        var attempts = 0
+        while true {
+            let (fd, port) = try listenOnLoopback(backlog: 16)
+            guard relayDatagrams else {
+                (listener, self.port, datagrams) = (fd, port, nil)
+                break
+            }
+            // The same port number for UDP; another process may hold it: then another port.
+            if let udp = bindDatagramsOnLoopback(port: port) {
+                (listener, self.port, datagrams) = (fd, port, udp)
+                break
+            }
+            close(fd)
+            attempts += 1
+            guard attempts < 20 else { throw POSIXError(.EADDRINUSE) }
+        }
         Thread.detachNewThread { [self] in acceptLoop() }
+        if let datagrams { Thread.detachNewThread { [self] in datagramLoop(on: datagrams) } }
     }
 
     /// Closes the listener and every relayed connection.
@@ -197,6 +219,81 @@ public final class JitterProxy: @unchecked Sendable {
         }
     }
 
+    /// Relays datagrams between clients and the upstream port: each client gets a socket of its
+    /// own toward the server (so replies find their way back), and each datagram is delayed by
+    /// its direction's model on its own — a datagram never waits for an earlier one.
+    private func datagramLoop(on socketFD: Int32) {
+        requestPreciseWakeups()
+        var upRandom = SeededRandom(seed: seed ^ 0x5544_5055), downRandom = SeededRandom(seed: seed ^ 0x5544_5044)
+        var upstreams: [UInt64: Int32] = [:]
+        var clients: [Int32: sockaddr_in] = [:]
+        // Sorted by due time; `to` is a client's address (down) or nil (up, on a connected socket).
+        var pending: [(due: Int64, fd: Int32, to: sockaddr_in?, bytes: [UInt8])] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        defer {
+            close(socketFD)
+            upstreams.values.forEach { close($0) }
+        }
+        while !isStopped {
+            let now = monotonicNanos()
+            let held = heldUntil
+            while let first = pending.first, first.due <= now, held <= now {
+                pending.removeFirst()
+                _ = first.bytes.withUnsafeBytes { bytes in
+                    if var to = first.to {
+                        withUnsafePointer(to: &to) {
+                            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                                sendto(first.fd, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                            }
+                        }
+                    } else {
+                        send(first.fd, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT))
+                    }
+                }
+            }
+            let wait = min(pending.first.map { max(0, max($0.due, held) - now) } ?? 100_000_000, 100_000_000)
+            if wait > 0, wait < 1_000_000 {
+                var timeout = timespec(tv_sec: 0, tv_nsec: Int(wait))
+                nanosleep(&timeout, nil)
+            }
+            var pollers = [pollfd(fd: socketFD, events: Int16(POLLIN), revents: 0)] + upstreams.values.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            guard poll(&pollers, nfds_t(pollers.count), wait < 1_000_000 ? 0 : Int32(wait / 1_000_000)) > 0 else { continue }
+            for poller in pollers where poller.revents & Int16(POLLIN) != 0 {
+                while true {
+                    var from = sockaddr_in()
+                    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+                    let count = buffer.withUnsafeMutableBytes { bytes in
+                        withUnsafeMutablePointer(to: &from) {
+                            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(poller.fd, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT), $0, &length) }
+                        }
+                    }
+                    guard count >= 0 else { break }
+                    let arrived = monotonicNanos()
+                    let item: (due: Int64, fd: Int32, to: sockaddr_in?, bytes: [UInt8])
+                    if poller.fd == socketFD {
+                        if isDown { continue }
+                        let key = UInt64(from.sin_addr.s_addr) << 16 | UInt64(from.sin_port)
+                        let upstream: Int32
+                        if let known = upstreams[key] {
+                            upstream = known
+                        } else {
+                            guard let made = connectDatagramsOnLoopback(port: upstreamPort) else { continue }
+                            upstreams[key] = made
+                            clients[made] = from
+                            upstream = made
+                        }
+                        item = (arrived + model.delay(&upRandom, now: arrived, elapsed: arrived - startedAt), upstream, nil, Array(buffer[0..<count]))
+                    } else {
+                        guard let client = clients[poller.fd] else { continue }
+                        item = (arrived + downModel.delay(&downRandom, now: arrived, elapsed: arrived - startedAt), socketFD, client, Array(buffer[0..<count]))
+                    }
+                    let index = pending.lastIndex { $0.due <= item.due }.map { $0 + 1 } ?? 0
+                    pending.insert(item, at: index)
+                }
+            }
+        }
+    }
+
     private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
@@ -223,6 +320,34 @@ public func listenOnLoopback(backlog: Int32) throws -> (fd: Int32, port: Int) {
     }
     _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
     return (fd, Int(UInt16(bigEndian: address.sin_port)))
+}
+
+/// A UDP socket bound to 127.0.0.1:`port`; nil if that port is taken.
+func bindDatagramsOnLoopback(port: Int) -> Int32? {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    var address = loopback(port: port)
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard fd >= 0, bound == 0 else {
+        close(fd)
+        return nil
+    }
+    return fd
+}
+
+/// A UDP socket connected to 127.0.0.1:`port`.
+func connectDatagramsOnLoopback(port: Int) -> Int32? {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    var address = loopback(port: port)
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard fd >= 0, connected == 0 else {
+        close(fd)
+        return nil
+    }
+    return fd
 }
 
 func loopback(port: Int) -> sockaddr_in {

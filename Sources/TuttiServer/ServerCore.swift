@@ -19,6 +19,8 @@ actor ServerCore {
     /// The server's time now, as chunk timestamps are.
     nonisolated var now: Nanos { clock.now() }
     private let logger: Logger
+    /// The tokens of connections the time channel answers (``TimeChannelResponder``).
+    nonisolated let timeTokens = TimeChannelTokens()
     private var streams: [String: (stream: AudioStream, reader: StreamReader)] = [:]
     private var links: [String: LinkState] = [:]
     /// Where speaker events go (the control plane, on its own loop).

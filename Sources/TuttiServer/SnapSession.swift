@@ -36,6 +36,9 @@ final class SnapSession: ChannelInboundHandler, SpeakerLink, @unchecked Sendable
     private var settings: LinkSettings?
     private(set) var speakerID: String?
     private(set) var capabilities: [String] = []
+    /// This connection's time-channel token (a Tutti speaker that can use the channel, on a
+    /// server that runs it), sent in every ServerSettings; revoked when the connection ends.
+    private var timeToken: UInt64?
 
     init(core: ServerCore, clock: any TimeSource, arrival: ArrivalTime, logger: Logger) {
         self.core = core
@@ -70,6 +73,8 @@ final class SnapSession: ChannelInboundHandler, SpeakerLink, @unchecked Sendable
     func channelInactive(context: ChannelHandlerContext) {
         machine.closed()
         helloTimer?.cancel()
+        if let timeToken { core.timeTokens.revoke(timeToken) }
+        timeToken = nil
         core.assumeIsolated { $0.linkClosed(self) }
         logger.info("speaker disconnected")
         self.context = nil
@@ -136,7 +141,7 @@ final class SnapSession: ChannelInboundHandler, SpeakerLink, @unchecked Sendable
             let status = SyncStatus(
                 locked: report.locked, clockErrorMicroseconds: report.clockErrorUs, ratePPM: report.ratePpm, bufferMs: report.bufferMs,
                 outputDelayMs: report.outputDelayMs, underruns: report.underruns, hardSyncs: report.hardSyncs,
-                playoutErrorMicroseconds: report.playoutErrorUs)
+                playoutErrorMicroseconds: report.playoutErrorUs, timeChannel: report.timeChannel)
             core.assumeIsolated { $0.linkReportedStatus(self, status) }
         case .hostCall(let json):
             core.assumeIsolated { $0.linkAnsweredHostCall(self, json) }
@@ -154,6 +159,7 @@ final class SnapSession: ChannelInboundHandler, SpeakerLink, @unchecked Sendable
         speakerID = id
         helloRequestID = requestID
         capabilities = hello.capabilities
+        if hello.capabilities.contains(TimeDatagram.capability) { timeToken = core.timeTokens.issue() }
         logger[metadataKey: "speaker"] = "\(id)"
         logger.info("speaker '\(hello.hostName)' (\(hello.clientName) \(hello.version)) said hello")
         let address = context?.remoteAddress?.ipAddress ?? ""
@@ -170,7 +176,7 @@ final class SnapSession: ChannelInboundHandler, SpeakerLink, @unchecked Sendable
         let message = ServerSettings(
             bufferMs: new.bufferMs, latency: Speaker.wholeMilliseconds(new.latencyMicroseconds),
             latencyMicroseconds: new.fineLatency ? new.latencyMicroseconds : nil, trimDB: new.trimDB, volume: new.volume, muted: new.muted,
-            channel: new.channel?.rawValue, statusIntervalMs: new.statusIntervalMs)
+            channel: new.channel?.rawValue, statusIntervalMs: new.statusIntervalMs, timeToken: timeToken)
         write(SnapFrame(id: nextID(), refersTo: helloRequestID ?? 0, message: .serverSettings(message)).encoded(), flush: true)
         helloRequestID = nil
         settings = new

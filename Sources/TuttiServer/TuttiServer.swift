@@ -52,10 +52,11 @@ public final class TuttiServer: Service, Sendable {
             trustLoopback: configuration.trustLoopback)
         let opened = try openConfiguredSources()
 
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 3)
         var loops = group.makeIterator()
         let audioLoop = loops.next()!
         let controlLoop = loops.next()!
+        let timeLoop = loops.next()!
         let core = ServerCore(eventLoop: audioLoop, bufferMs: configuration.bufferMs, clock: clock, logger: logger)
         var readers: [StreamReader] = []
         for (uri, source, encoder) in opened { readers.append(await makeStream(uri: uri, source: source, encoder: encoder, core: core)) }
@@ -81,6 +82,9 @@ public final class TuttiServer: Service, Sendable {
         do {
             channels.append(try await bind(port: configuration.streamPort, what: "speakers") { try await bindSpeakers(group: audioLoop, core: core) })
             channels.append(try await bind(port: configuration.controlPort, what: "JSON-RPC") { try await bindControl(group: controlLoop, control: control) })
+            if let time = await bindTimeChannel(group: timeLoop, port: channels[0].localAddress?.port ?? configuration.streamPort, tokens: core.timeTokens) {
+                channels.append(time)
+            }
         } catch {
             await stop(readers: readers, core: core, channels: channels, group: group)
             throw error
@@ -155,6 +159,34 @@ public final class TuttiServer: Service, Sendable {
             }
             .bind(host: configuration.bindAddress, port: configuration.streamPort)
             .get()
+    }
+
+    /// The time channel: datagrams on the speakers' port number (``TimeChannelResponder``).
+    /// Without it (the port is taken for UDP, the system refuses) speakers sync their clocks
+    /// over their stream connection as Snapcast's do, so a failure is logged, not fatal.
+    private func bindTimeChannel(group: any EventLoop, port: Int, tokens: TimeChannelTokens) async -> (any Channel)? {
+        let logger = self.logger
+        let clock = self.clock
+        do {
+            let channel = try await DatagramBootstrap(group: group)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(TimeChannelResponder(tokens: tokens, clock: clock, logger: logger))
+                    }
+                }
+                .bind(host: configuration.bindAddress, port: port)
+                .get()
+            let ipv6 = channel.localAddress?.protocol == .inet6
+            if (try? await TimeDatagram.markExpedited(channel, ipv6: ipv6).get()) == nil {
+                logger.debug("time channel: the system refused DSCP EF marking; replies go unmarked")
+            }
+            tokens.enable()
+            return channel
+        } catch {
+            logger.warning("no time channel (UDP \(configuration.bindAddress):\(port): \(error)); speakers sync their clocks over their stream connections")
+            return nil
+        }
     }
 
     private func bindControl(group: any EventLoop, control: ControlPlane) async throws -> any Channel {

@@ -20,6 +20,9 @@ public struct SpeakerConfiguration: Sendable, Equatable {
     public var clockDriftPPM: Double
     /// ...and steps once while it runs: `bySeconds` later (negative: earlier) from `afterSeconds` on.
     public var clockStep: ClockStep?
+    /// Whether to sync the clock over Tutti's time channel (datagrams of their own) where the
+    /// server offers it; false keeps the Time messages in the stream connection, as Snapcast does.
+    public var timeDatagrams: Bool
 
     public struct ClockStep: Sendable, Equatable {
         public var afterSeconds: Double
@@ -32,8 +35,10 @@ public struct SpeakerConfiguration: Sendable, Equatable {
 
     public init(
         host: String, port: Int = 1704, id: String, name: String? = nil, instance: Int = 1, latencyMs: Int = 0,
-        output: String = "pipe:stdout", clockOffsetSeconds: Double = 0, clockDriftPPM: Double = 0, clockStep: ClockStep? = nil
+        output: String = "pipe:stdout", clockOffsetSeconds: Double = 0, clockDriftPPM: Double = 0, clockStep: ClockStep? = nil,
+        timeDatagrams: Bool = true
     ) {
+        self.timeDatagrams = timeDatagrams
         self.host = host
         self.port = port
         self.id = id
@@ -74,7 +79,7 @@ public struct SpeakerConfiguration: Sendable, Equatable {
         let mac = (["02"] + bytes.map { String($0, radix: 16).leftPadded(2) }).joined(separator: ":")
         return Hello(
             mac: mac, hostName: name, version: "0.26.0", clientName: "Tutti", os: "Linux", arch: Self.arch,
-            instance: instance, id: id, protocolVersion: 2, capabilities: ["channel", "status", "latency-us", "trim"] + hostCapabilities)
+            instance: instance, id: id, protocolVersion: 2, capabilities: ["channel", "status", "latency-us", "trim"] + (timeDatagrams ? [TimeDatagram.capability] : []) + hostCapabilities)
     }
 
     #if arch(x86_64)

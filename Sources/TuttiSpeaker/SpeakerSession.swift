@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import TuttiAudio
 import TuttiSync
 import TuttiTiming
@@ -36,6 +37,7 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
     private var statusInterval: Int?
     private var badChunks = 0
     private var lastTrace: Nanos = .min / 2
+    private var timeChannel: TimeChannelState = .none
 
     init(
         configuration: SpeakerConfiguration, mailbox: PlayoutMailbox, clock: any TimeSource, arrival: ArrivalTime,
@@ -73,6 +75,7 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
         notices?.detach(self)
         pollTask?.cancel()
         statusTask?.cancel()
+        closeTimeChannel()
         self.context = nil
         context.fireChannelInactive()
     }
@@ -102,6 +105,7 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
                 for notice in notices.attach(self) { writeHostCall(notice) }
             }
             scheduleStatusReports(every: settings.statusIntervalMs)
+            if let token = settings.timeToken { openTimeChannel(token: token) }
         case .codecHeader(let header):
             codecHeader(header)
         case .wireChunk(let chunk):
@@ -121,6 +125,8 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
                 if badChunks == 1 || badChunks % 100 == 0 { logger.warning("skipped \(badChunks) undecodable chunk(s): \(error)") }
             }
         case .time(let time):
+            // Once the time channel runs, a late reply in the connection is not one of its requests.
+            if case .open = timeChannel { return }
             timeReply(frame: frame, latency: time.latency, receivedAt: now)
         case .hostCall(let call):
             hostCall(call)
@@ -201,7 +207,25 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
 
     private func timeReply(frame: SnapFrame, latency: TimeVal, receivedAt: Nanos) {
         guard let sentAt = schedule.replyReceived(requestID: frame.refersTo, now: receivedAt) else { return }
-        let exchange = TimeExchange(clientSent: sentAt, clientToServer: latency.nanoseconds, serverSent: frame.sent.nanoseconds, clientReceived: receivedAt)
+        record(TimeExchange(clientSent: sentAt, clientToServer: latency.nanoseconds, serverSent: frame.sent.nanoseconds, clientReceived: receivedAt))
+    }
+
+    /// A reply on the time channel, stamped when its datagram was read.
+    private func datagramReply(_ reply: TimeDatagram, receivedAt: Nanos) {
+        guard case .open(var open) = timeChannel, reply.kind == .reply, reply.token == open.token,
+              let sentAt = schedule.replyReceived(requestID: reply.id, now: receivedAt)
+        else { return }
+        if open.replies == 0 {
+            logger.info("clock sync over the time channel (first reply after \((receivedAt - open.since) / .nanosPerMillisecond) ms)")
+            status.update(timeChannel: "datagram")
+        }
+        open.replies += 1
+        timeChannel = .open(open)
+        record(TimeExchange(clientSent: sentAt, clientToServer: reply.serverReceived - sentAt, serverSent: reply.serverSent, clientReceived: receivedAt))
+    }
+
+    private func record(_ exchange: TimeExchange) {
+        let receivedAt = exchange.clientReceived
         let wasLocked = shared.estimator.isLocked
         if shared.estimator.add(exchange) == .restarted {
             logger.notice("the server's clock jumped (a different server, or its clock was set): clock estimate restarted")
@@ -237,13 +261,119 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
         let now = clock.now()
         switch schedule.poll(now: now, quality: shared.estimator.quality, isLocked: shared.estimator.isLocked) {
         case .send(let id):
-            let request = SnapFrame(id: id, sent: TimeVal(nanoseconds: now), message: .time(TimeMessage()))
-            context.writeAndFlush(wrapOutboundOut(request), promise: nil)
+            if case .open(let open) = timeChannel {
+                if open.replies == 0, now - open.since > Self.timeChannelGivesUpAfter {
+                    logger.notice("no replies on the time channel in \(Self.timeChannelGivesUpAfter / .nanosPerSecond) s (UDP blocked on the way?): clock sync goes on in the stream connection")
+                    closeTimeChannel(failed: true)
+                    return pollTimeSync()
+                }
+                let request = TimeDatagram.request(id: id, token: open.token, sent: now).encoded(allocator: open.channel.allocator)
+                open.channel.writeAndFlush(AddressedEnvelope(remoteAddress: open.server, data: request), promise: nil)
+            } else {
+                let request = SnapFrame(id: id, sent: TimeVal(nanoseconds: now), message: .time(TimeMessage()))
+                context.writeAndFlush(wrapOutboundOut(request), promise: nil)
+            }
             pollTask = context.eventLoop.scheduleTask(in: .milliseconds(5)) { [self] in pollTimeSync() }
         case .wait(let until):
             let delay = max(1_000_000, until - now)
             pollTask = context.eventLoop.scheduleTask(in: .nanoseconds(delay)) { [self] in pollTimeSync() }
         }
+    }
+}
+
+// MARK: The time channel
+
+extension SpeakerSession {
+    /// Where the connection's Time messages go.
+    enum TimeChannelState {
+        /// In the stream connection (a server that offers no time channel, a speaker told not
+        /// to use it, or before its ServerSettings).
+        case none
+        /// Its datagram channel is being opened.
+        case opening
+        /// Over the time channel.
+        case open(OpenTimeChannel)
+        /// It was tried and nothing came back: the stream connection for this connection's life.
+        case failed
+    }
+
+    struct OpenTimeChannel {
+        var channel: any Channel
+        /// Where requests go: the address the stream connection reached.
+        var server: SocketAddress
+        var token: UInt64
+        /// When it opened, and the replies since.
+        var since: Nanos
+        var replies = 0
+    }
+
+    /// With no reply at all this long after the time channel opened, it is given up.
+    static let timeChannelGivesUpAfter: Nanos = 3 * .nanosPerSecond
+
+    /// Opens the time channel the server offered — requests go to the address this connection
+    /// reached (through a relay, the relay's) — marks it DSCP EF, and moves the Time requests
+    /// there. The socket is not connected: a server with several addresses may answer from
+    /// another one, and the token, not the source address, says a reply is the server's.
+    func openTimeChannel(token: UInt64) {
+        guard configuration.timeDatagrams, case .none = timeChannel, let context, let remote = context.channel.remoteAddress else { return }
+        timeChannel = .opening
+        let receiver = TimeChannelReceiver(clock: clock) { [weak self] reply, receivedAt in self?.datagramReply(reply, receivedAt: receivedAt) }
+        DatagramBootstrap(group: context.eventLoop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(receiver) }
+            }
+            .bind(host: remote.protocol == .inet6 ? "::" : "0.0.0.0", port: 0)
+            .whenComplete { [self] result in
+                switch result {
+                case .success(let channel):
+                    guard self.context != nil, case .opening = timeChannel else {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    TimeDatagram.markExpedited(channel, ipv6: remote.protocol == .inet6).whenFailure { [logger] error in
+                        logger.debug("time channel: no DSCP EF marking (\(error))")
+                    }
+                    timeChannel = .open(OpenTimeChannel(channel: channel, server: remote, token: token, since: clock.now()))
+                    schedule.switchChannel(to: .datagrams)
+                    pollTimeSync()
+                case .failure(let error):
+                    logger.notice("cannot open the time channel to \(remote) (\(error)): clock sync stays in the stream connection")
+                    timeChannel = .failed
+                }
+            }
+    }
+
+    /// Closes the time channel; Time requests go back to the stream connection.
+    func closeTimeChannel(failed: Bool = false) {
+        if case .open(let open) = timeChannel { open.channel.close(promise: nil) }
+        let wasUsed: Bool = if case .open = timeChannel { true } else { false }
+        timeChannel = failed ? .failed : .none
+        status.update(timeChannel: "stream")
+        if wasUsed { schedule.switchChannel(to: .init()) }
+    }
+}
+
+/// Reads the time channel's replies: stamps each datagram's arrival first (t4), decodes it,
+/// and hands it on; anything that is not a reply is dropped. On the session's event loop.
+final class TimeChannelReceiver: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    private let clock: any TimeSource
+    private let onReply: (TimeDatagram, Nanos) -> Void
+
+    init(clock: any TimeSource, onReply: @escaping (TimeDatagram, Nanos) -> Void) {
+        self.clock = clock
+        self.onReply = onReply
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let receivedAt = clock.now()
+        guard let reply = try? TimeDatagram.decode(unwrapInboundIn(data).data) else { return }
+        onReply(reply, receivedAt)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Not the channel's end: the session gives up on it when no reply comes.
     }
 }
 

@@ -17,6 +17,8 @@ final class SpeakerStatus: Sendable {
         var lastErrorMicroseconds = 0.0
         var bufferMs = 0.0
         var outputDelayMs = 0.0
+        /// Where the clock-sync messages go: `datagram` or `stream`.
+        var timeChannel = "stream"
     }
 
     private let state = Mutex(Snapshot())
@@ -32,6 +34,8 @@ final class SpeakerStatus: Sendable {
             $0.exchanges = quality.accepted
         }
     }
+
+    func update(timeChannel: String) { state.withLock { $0.timeChannel = timeChannel } }
 
     func update(statistics: PlayoutScheduler.Statistics, report: PlayoutScheduler.Report, bufferMs: Double, outputDelay: Nanos) {
         state.withLock {
@@ -49,6 +53,7 @@ final class SpeakerStatus: Sendable {
         let now = snapshot
         return SpeakerStatusReport(
             locked: now.locked, clockErrorUs: now.offsetErrorMicroseconds, ratePpm: now.ratePPM, bufferMs: now.bufferMs,
-            outputDelayMs: now.outputDelayMs, underruns: now.underruns, hardSyncs: now.hardSyncs, playoutErrorUs: now.lastErrorMicroseconds)
+            outputDelayMs: now.outputDelayMs, underruns: now.underruns, hardSyncs: now.hardSyncs, playoutErrorUs: now.lastErrorMicroseconds,
+            timeChannel: now.timeChannel)
     }
 }

@@ -20,11 +20,15 @@ public struct ServerSettings: Hashable, Sendable {
     /// Tutti: how often to send ``SpeakerStatus`` (ms), sent only to speakers that announced
     /// the `status` capability; nil means "do not send any".
     public var statusIntervalMs: Int?
+    /// Tutti: this connection's token for the time channel (``TimeDatagram``), sent only to
+    /// speakers that announced its capability, by a server that runs it; nil otherwise.
+    public var timeToken: UInt64?
 
     public init(
         bufferMs: Int = 1000, latency: Int = 0, latencyMicroseconds: Int? = nil, trimDB: Double? = nil, volume: Int = 100, muted: Bool = false,
-        channel: String? = nil, statusIntervalMs: Int? = nil
+        channel: String? = nil, statusIntervalMs: Int? = nil, timeToken: UInt64? = nil
     ) {
+        self.timeToken = timeToken
         self.trimDB = trimDB
         self.bufferMs = bufferMs
         self.latency = latency
@@ -44,6 +48,7 @@ public struct ServerSettings: Hashable, Sendable {
         var muted: Bool?
         var channel: String?
         var statusIntervalMs: Int?
+        var timeToken: String?
     }
 
     static func decode(from payload: inout ByteBuffer) throws(WireError) -> ServerSettings {
@@ -51,12 +56,14 @@ public struct ServerSettings: Hashable, Sendable {
         let json = try decodeJSONPayload(JSON.self, from: text, message: "ServerSettings")
         return ServerSettings(
             bufferMs: json.bufferMs ?? 1000, latency: json.latency ?? 0, latencyMicroseconds: json.latencyUs, trimDB: json.trimDb,
-            volume: json.volume ?? 100, muted: json.muted ?? false, channel: json.channel, statusIntervalMs: json.statusIntervalMs
+            volume: json.volume ?? 100, muted: json.muted ?? false, channel: json.channel, statusIntervalMs: json.statusIntervalMs,
+            timeToken: json.timeToken.flatMap(TimeDatagram.token(parsing:))
         )
     }
 
     func encode(into buffer: inout ByteBuffer) {
         buffer.writeSnapString(encodeJSONPayload(JSON(
-            bufferMs: bufferMs, latency: latency, latencyUs: latencyMicroseconds, trimDb: trimDB, volume: volume, muted: muted, channel: channel, statusIntervalMs: statusIntervalMs)))
+            bufferMs: bufferMs, latency: latency, latencyUs: latencyMicroseconds, trimDb: trimDB, volume: volume, muted: muted, channel: channel, statusIntervalMs: statusIntervalMs,
+            timeToken: timeToken.map(TimeDatagram.tokenText))))
     }
 }

@@ -17,11 +17,15 @@ public struct SpeakerStatusReport: Hashable, Sendable, Codable {
     public var hardSyncs: Int
     /// The playout error the resampler is correcting, µs.
     public var playoutErrorUs: Double
+    /// Where its clock-sync messages go: `datagram` (Tutti's time channel) or `stream` (the
+    /// audio connection); nil from a speaker that does not say.
+    public var timeChannel: String?
 
     public init(
         locked: Bool = false, clockErrorUs: Double = 0, ratePpm: Double = 0, bufferMs: Double = 0, outputDelayMs: Double = 0,
-        underruns: Int = 0, hardSyncs: Int = 0, playoutErrorUs: Double = 0
+        underruns: Int = 0, hardSyncs: Int = 0, playoutErrorUs: Double = 0, timeChannel: String? = nil
     ) {
+        self.timeChannel = timeChannel
         self.locked = locked
         self.clockErrorUs = clockErrorUs
         self.ratePpm = ratePpm
@@ -41,6 +45,7 @@ public struct SpeakerStatusReport: Hashable, Sendable, Codable {
         var underruns: Int?
         var hardSyncs: Int?
         var playoutErrorUs: Double?
+        var timeChannel: String?
     }
 
     static func decode(from payload: inout ByteBuffer) throws(WireError) -> SpeakerStatusReport {
@@ -49,7 +54,7 @@ public struct SpeakerStatusReport: Hashable, Sendable, Codable {
         return SpeakerStatusReport(
             locked: json.locked ?? false, clockErrorUs: json.clockErrorUs ?? 0, ratePpm: json.ratePpm ?? 0, bufferMs: json.bufferMs ?? 0,
             outputDelayMs: json.outputDelayMs ?? 0, underruns: json.underruns ?? 0, hardSyncs: json.hardSyncs ?? 0,
-            playoutErrorUs: json.playoutErrorUs ?? 0)
+            playoutErrorUs: json.playoutErrorUs ?? 0, timeChannel: json.timeChannel.map { String($0.prefix(16)) })
     }
 
     func encode(into buffer: inout ByteBuffer) {

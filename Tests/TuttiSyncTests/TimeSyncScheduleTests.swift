@@ -44,6 +44,25 @@ import TuttiTiming
         #expect(schedule.replyReceived(requestID: id, now: 95 * s + 1) == nil)
     }
 
+    @Test func switchingChannelsForgetsRequestsInFlightAndNeverReusesTheirIDs() {
+        var schedule = TimeSyncSchedule()
+        let ms = Nanos.nanosPerMillisecond
+        guard case .send(let old) = schedule.poll(now: 0, quality: Self.quality(.max), isLocked: false) else {
+            Issue.record("expected a send")
+            return
+        }
+        schedule.switchChannel(to: .datagrams)
+        // At once on the new channel, then every 5 ms; the old request's reply matches nothing.
+        guard case .send(let new) = schedule.poll(now: 1 * ms, quality: Self.quality(.max), isLocked: false) else {
+            Issue.record("the new channel waited")
+            return
+        }
+        #expect(new != old)
+        #expect(schedule.replyReceived(requestID: old, now: 2 * ms) == nil)
+        #expect(schedule.poll(now: 2 * ms, quality: Self.quality(.max), isLocked: false) == .wait(until: 6 * ms))
+        #expect(schedule.replyReceived(requestID: new, now: 3 * ms) == 1 * ms)
+    }
+
     @Test func repliesMatchTheirRequestOnce() {
         var schedule = TimeSyncSchedule()
         guard case .send(let id) = schedule.poll(now: 1_000, quality: Self.quality(.max), isLocked: false) else {

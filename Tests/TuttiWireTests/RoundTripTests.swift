@@ -19,12 +19,15 @@ import Testing
         SnapFrame(id: 9, message: .serverSettings(ServerSettings(bufferMs: 1000, channel: "left", statusIntervalMs: 1000))),
         SnapFrame(id: 10, message: .speakerStatus(SpeakerStatusReport(locked: true, clockErrorUs: 3.5, ratePpm: -12.25, bufferMs: 950, outputDelayMs: 180, underruns: 2, hardSyncs: 1, playoutErrorUs: 0.5))),
         SnapFrame(id: 12, message: .serverSettings(ServerSettings(latency: 180, latencyMicroseconds: 180_460, trimDB: -3.25))),
+        SnapFrame(id: 13, message: .serverSettings(ServerSettings(timeToken: 0x0012_3456_789a_bcde))),
+        SnapFrame(id: 14, message: .speakerStatus(SpeakerStatusReport(locked: true, timeChannel: "datagram"))),
         SnapFrame(id: 11, message: .hostCall(HostCall(json: #"{"jsonrpc":"2.0","id":1,"method":"Bluetooth.GetStatus"}"#))),
     ]
 
     @Test func snapcastsOwnMessagesCarryNoTuttiKeys() {
         let settings = String(buffer: SnapFrame(message: .serverSettings(ServerSettings(bufferMs: 1000))).encoded().getSlice(at: 30, length: 200) ?? ByteBuffer())
-        #expect(!settings.contains("channel") && !settings.contains("statusIntervalMs") && !settings.contains("latencyUs") && !settings.contains("trimDb"))
+        #expect(!settings.contains("channel") && !settings.contains("statusIntervalMs") && !settings.contains("latencyUs") && !settings.contains("trimDb")
+            && !settings.contains("timeToken"))
         let hello = String(buffer: SnapFrame(message: .hello(Hello(id: "x"))).encoded())
         #expect(!hello.contains("TuttiCapabilities"))
     }

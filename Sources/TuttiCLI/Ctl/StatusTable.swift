@@ -52,7 +52,9 @@ enum StatusTable {
         let rate = sync["ratePpm"]?.doubleValue ?? 0
         let buffer = sync["bufferMs"]?.doubleValue ?? 0
         let underruns = sync["underruns"]?.intValue ?? 0
-        return String(format: "±%.0f µs, %+.1f ppm, buffer %.0f ms, %d underruns", error, rate, buffer, underruns)
+        // A speaker whose time channel is not in use (blocked UDP, a server without it) says so.
+        let channel = sync["timeChannel"]?.stringValue == "stream" ? ", clock sync in the stream" : ""
+        return String(format: "±%.0f µs, %+.1f ppm, buffer %.0f ms, %d underruns", error, rate, buffer, underruns) + channel
     }
 
     /// Left-aligned columns separated by two spaces.

@@ -50,7 +50,7 @@ public enum SnapcastJSON {
     }
 
     public static func sync(_ status: SyncStatus) -> JSON {
-        [
+        var members: [String: JSON] = [
             "locked": .bool(status.locked),
             "clockErrorUs": .double(status.clockErrorMicroseconds),
             "ratePpm": .double(status.ratePPM),
@@ -60,6 +60,8 @@ public enum SnapcastJSON {
             "hardSyncs": .int(status.hardSyncs),
             "playoutErrorUs": .double(status.playoutErrorMicroseconds),
         ]
+        if let channel = status.timeChannel { members["timeChannel"] = .string(channel) }
+        return .object(members)
     }
 
     public static func group(_ group: SpeakerGroup, in model: SystemModel) -> JSON {

@@ -191,11 +191,16 @@ public struct SyncStatus: Sendable, Equatable, Codable {
     public var hardSyncs: Int
     /// The playout error at the last period, µs (what the resampler is correcting).
     public var playoutErrorMicroseconds: Double
+    /// Where its clock-sync messages go: `datagram` (Tutti's time channel) or `stream` (in the
+    /// audio connection); nil when it does not say (a snapclient).
+    public var timeChannel: String?
 
     public init(
         locked: Bool = false, clockErrorMicroseconds: Double = 0, ratePPM: Double = 0, bufferMs: Double = 0,
-        outputDelayMs: Double = 0, underruns: Int = 0, hardSyncs: Int = 0, playoutErrorMicroseconds: Double = 0
+        outputDelayMs: Double = 0, underruns: Int = 0, hardSyncs: Int = 0, playoutErrorMicroseconds: Double = 0,
+        timeChannel: String? = nil
     ) {
+        self.timeChannel = timeChannel
         self.locked = locked
         self.clockErrorMicroseconds = clockErrorMicroseconds
         self.ratePPM = ratePPM

@@ -332,7 +332,8 @@ function renderSync(client) {
   return h('span', { class: 'sync', dataset: { sync: client.id } },
     svg,
     h('span', {}, `error ${fixed(sync.clockErrorUs)} µs · rate ${fixed(sync.ratePpm, 1)} ppm · buffer ${fixed(sync.bufferMs)} ms`
-      + `${sync.outputDelayMs >= 1 ? ` · output delay ${fixed(sync.outputDelayMs)} ms` : ''} · underruns ${sync.underruns}`));
+      + `${sync.outputDelayMs >= 1 ? ` · output delay ${fixed(sync.outputDelayMs)} ms` : ''} · underruns ${sync.underruns}`
+      + `${sync.timeChannel === 'stream' ? ' · clock sync in the stream' : ''}`));
 }
 
 function updateSync(id) {
