@@ -29,8 +29,11 @@ struct SimulationBenchCommand: ParsableCommand {
     @Option(name: .customLong("drift-ppm"), help: "Largest clock rate error (drawn uniformly within ±this).")
     var driftPPM: Double = 100
 
-    @Option(name: .customLong("time-interval-ms"), help: "Time request interval (every phase).")
+    @Option(name: .customLong("time-interval-ms"), help: "Time request interval (every phase; default: 10 ms in tcp, 5 ms as datagrams, as the speaker does).")
     var timeIntervalMs: Double?
+
+    @Option(name: .customLong("burst-interval-ms"), help: "Time request interval until the estimate is fine (burst and settling), when it differs.")
+    var burstIntervalMs: Double?
 
     @Option(name: .customLong("time-channel"), help: "How Time messages travel: tcp (in the audio connection's order) or datagram (a UDP channel of their own).")
     var timeChannel = "tcp"
@@ -51,6 +54,7 @@ struct SimulationBenchCommand: ParsableCommand {
         }
         guard jitterMs >= 0, driftPPM >= 0 else { throw ValidationError("--jitter-ms and --drift-ppm must be ≥ 0") }
         if let timeIntervalMs, timeIntervalMs < 1 { throw ValidationError("--time-interval-ms must be ≥ 1") }
+        if let burstIntervalMs, burstIntervalMs < 1 { throw ValidationError("--burst-interval-ms must be ≥ 1") }
         if let windowSeconds, windowSeconds < 1 { throw ValidationError("--window-s must be ≥ 1") }
         guard ["tcp", "datagram"].contains(timeChannel) else { throw ValidationError("--time-channel is tcp or datagram, not '\(timeChannel)'") }
         guard network == "all" || Self.networkCases.contains(network) else {
@@ -88,13 +92,18 @@ struct SimulationBenchCommand: ParsableCommand {
         scenario.settleTime = Nanos(settleSeconds * 1e9)
         scenario.network.meanJitter = Nanos(jitterMs * 1e6)
         scenario.maximumClockPPM = driftPPM
+        scenario.timeOverDatagrams = timeChannel == "datagram"
+        if scenario.timeOverDatagrams { scenario.schedule = .datagrams }
         if let timeIntervalMs {
             let interval = Nanos(timeIntervalMs * 1e6)
             scenario.schedule.burstInterval = interval
             scenario.schedule.settleInterval = interval
             scenario.schedule.steadyInterval = interval
         }
-        scenario.timeOverDatagrams = timeChannel == "datagram"
+        if let burstIntervalMs {
+            scenario.schedule.burstInterval = Nanos(burstIntervalMs * 1e6)
+            scenario.schedule.settleInterval = Nanos(burstIntervalMs * 1e6)
+        }
         if let windowSeconds { scenario.estimator.window = Nanos(windowSeconds * 1e9) }
         apply(network: name, to: &scenario)
         return scenario

@@ -42,7 +42,7 @@ struct SyncBenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The network's shape, as `tutti bench sim --network`: sharp, noisy-floor (+0–500 µs per write), asymmetric (the way down 3 ms + exp(1 ms)), power-save (20 % held to the next 102.4 ms beacon) or roam (the floor +3 ms when the joiner joins).")
     var network = "sharp"
 
-    @Option(name: .long, help: "Groups to run: tutti, snapclient, snapserver (comma-separated).")
+    @Option(name: .long, help: "Groups to run: tutti, tutti-stream (Tutti speakers with their clock sync in the stream connection, as before the time channel), snapclient, snapserver (comma-separated).")
     var groups: String = "tutti,snapclient,snapserver"
 
     @Option(name: .customLong("buffer-ms"), help: "The Tutti group's buffer(s), ms, comma-separated: each is run in turn (e.g. 1000,400,200,100).")
@@ -136,6 +136,9 @@ struct SyncBenchCommand: AsyncParsableCommand {
         if wanted.contains("tutti") {
             for buffer in buffers { results.append(try await tuttiGroup(bufferMs: buffer, logger: logger)) }
         }
+        if wanted.contains("tutti-stream") {
+            for buffer in buffers { results.append(try await tuttiGroup(bufferMs: buffer, timeInStream: true, logger: logger)) }
+        }
         if wanted.contains("snapclient") {
             if let snapclient = which("snapclient") { results.append(try await snapclientGroup(path: snapclient, logger: logger)) }
             else { say("  (snapclient not installed: apt-get install snapclient — group skipped)") }
@@ -163,8 +166,12 @@ struct SyncBenchCommand: AsyncParsableCommand {
 
     // MARK: groups
 
-    private func tuttiGroup(bufferMs: Int, logger: Logger) async throws -> GroupResult {
-        let name = bufferMs == 1000 && buffers.count == 1 ? "Tutti speakers ← tutti server" : "Tutti speakers ← tutti server, buffer \(bufferMs) ms"
+    /// - Parameter timeInStream: the speakers keep their Time messages in the stream connection
+    ///   (`--time-channel stream`) instead of the time channel.
+    private func tuttiGroup(bufferMs: Int, timeInStream: Bool = false, logger: Logger) async throws -> GroupResult {
+        let name = (bufferMs == 1000 && buffers.count == 1 ? "Tutti speakers ← tutti server" : "Tutti speakers ← tutti server, buffer \(bufferMs) ms")
+            + (timeInStream ? " (time in the stream)" : "")
+        let extra = timeInStream ? ["--time-channel", "stream"] : []
         say("▶ \(name)")
         let fleet = SpeakerFleet()
         let proxies = Mutex<[JitterProxy]>([])
@@ -175,13 +182,17 @@ struct SyncBenchCommand: AsyncParsableCommand {
                 let proxy = try makeProxy(to: port, seed: UInt64(index) + 1)
                 proxies.withLock { $0.append(proxy) }
                 let clock = clock(index)
-                try fleet.startTuttiSpeaker(name: "tutti-\(index + 1)", port: proxy.port, instance: index + 1, offsetSeconds: clock.offset, driftPPM: clock.ppm, logLevel: speakerLogLevel)
+                try fleet.startTuttiSpeaker(
+                    name: "tutti-\(index + 1)", port: proxy.port, instance: index + 1, offsetSeconds: clock.offset, driftPPM: clock.ppm, logLevel: speakerLogLevel,
+                    extraArguments: extra)
             }
             try await Task.sleep(for: .seconds(settleSeconds))
             // One more speaker joins the playing group: how long until it is in sync?
             let proxy = try makeProxy(to: port, seed: 99, joiner: true)
             proxies.withLock { $0.append(proxy) }
-            try fleet.startTuttiSpeaker(name: "tutti-join", port: proxy.port, instance: speakers + 1, offsetSeconds: 0.7, driftPPM: -driftPPM / 2, logLevel: speakerLogLevel)
+            try fleet.startTuttiSpeaker(
+                name: "tutti-join", port: proxy.port, instance: speakers + 1, offsetSeconds: 0.7, driftPPM: -driftPPM / 2, logLevel: speakerLogLevel,
+                extraArguments: extra)
             try await Task.sleep(for: .seconds(seconds - settleSeconds))
             fleet.sampleStats()
             fleet.stopAll()

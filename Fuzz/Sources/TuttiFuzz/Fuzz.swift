@@ -9,7 +9,8 @@ import TuttiWire
 
 // libFuzzer targets for Tutti's parsers of untrusted input, in one executable built only by
 // `Fuzz/run` (with -sanitize=fuzzer,address). TUTTI_FUZZ_TARGET picks the parser:
-//   wire     the Snapcast wire decoder (bytes from a speaker or server), re-encoding what it decodes
+//   wire     the Snapcast wire decoder (bytes from a speaker or server), re-encoding what it decodes,
+//            and the time channel's datagram decoder (the same port number, over UDP)
 //   jsonrpc  JSON-RPC parsing, the API's method table and every command it plans, applied to a model
 //   phrase   the plain-text grammar, and every action it reads, run on a copy of a model
 //   flac     the FLAC decoder's every path
@@ -56,6 +57,9 @@ func fuzzWire(_ bytes: [UInt8]) {
     while let frame = try? decoder.next(from: &buffer) {
         var encoded = frame.encoded()
         _ = try? decoder.next(from: &encoded)
+    }
+    if let datagram = try? TimeDatagram.decode(ByteBuffer(bytes: bytes)), Array(datagram.encoded().readableBytesView) != bytes {
+        fatalError("a time datagram changed on re-encoding: \(datagram)")
     }
 }
 
