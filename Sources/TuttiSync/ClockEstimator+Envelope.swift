@@ -121,6 +121,14 @@ struct EnvelopeWindow: Sendable {
             lastX = points.last?.x
         }
 
+        /// Moves every point older than `limit` by `y` (and its round trip by `roundTrip`).
+        mutating func shift(before limit: Nanos, y: Nanos, roundTrip: Nanos) {
+            for index in points.indices where points[index].x < limit {
+                points[index].y += y
+                points[index].roundTrip += roundTrip
+            }
+        }
+
         mutating func rebuild(origin: (x: Nanos, y: Nanos)) {
             sortIfNeeded()
             clearDerived()
@@ -226,6 +234,16 @@ struct EnvelopeWindow: Sendable {
         down.dropOlder(than: newest - window, keeping: 4 * maximum)
         rebuild()
         return true
+    }
+
+    /// The network's floor rose by `up` one way and `down` the other at `limit` (a roam to
+    /// another access point): the points before it are moved as if they had crossed today's
+    /// path, so that the window keeps what they say about the rate instead of holding the fit
+    /// to a floor that is gone.
+    mutating func shiftFloor(before limit: Nanos, up upRise: Nanos, down downRise: Nanos) {
+        up.shift(before: limit, y: upRise, roundTrip: upRise + downRise)
+        down.shift(before: limit, y: -downRise, roundTrip: 0)
+        rebuild()
     }
 
     private mutating func rebuild() {

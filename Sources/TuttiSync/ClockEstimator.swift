@@ -35,6 +35,15 @@ import TuttiTiming
 /// exchanges for that. ``Quality/offsetStandardError`` models only the floors' error (m/n),
 /// not the slope's, and reads 2–5× optimistic.
 ///
+/// A network whose floor rises for good (a roam to another access point, a route that changed)
+/// would leave every new point above the slab, outside the fit, and the line extrapolated with
+/// whatever rate error it had at that moment (2.4 ppm twelve seconds after connecting: 100 µs
+/// off forty seconds later). When the fastest of the last 2 s of exchanges all lie more than
+/// 1 ms above the slab one way or both, the older points are moved by the rise of each way
+/// (``floorRises`` counts it), so the fit goes on with all it knew of the rate. A rise of one
+/// way only cannot be told from a clock offset change by any two-way method; moving the points
+/// takes the new path as symmetric at once, which the window would otherwise do in two minutes.
+///
 /// The round-trip filter (``Rejection/roundTripInflated(excess:limit:)``) throws away
 /// exchanges whose round trip exceeds the window's minimum by more than
 /// ``Configuration/inflationFactor`` × the typical excess (and at least
@@ -70,6 +79,14 @@ public struct ClockEstimator: Sendable {
         public var stepTolerance: Nanos = 1 * .nanosPerMillisecond
         /// Consecutive inconsistent exchanges that trigger a restart.
         public var stepConfirmations: Int = 3
+        /// When the fastest exchange of the last ``floorRiseSpan`` (at least
+        /// ``floorRiseExchanges`` of them, filtered or not) lies above the fit's slab by more
+        /// than this one way, the network's floor rose (a roam): the older points are moved up
+        /// to the new floor (see ``ClockEstimator/add(_:)``). Under 5 ms mean jitter, 200
+        /// exchanges that all miss a 1 ms band by chance happen with a probability of ~1e-13.
+        public var floorRiseThreshold: Nanos = 1 * .nanosPerMillisecond
+        public var floorRiseSpan: Nanos = 2 * .nanosPerSecond
+        public var floorRiseExchanges: Int = 200
 
         /// Creates the default configuration.
         public init() {}
@@ -144,6 +161,9 @@ public struct ClockEstimator: Sendable {
     var oneWayCount = 0
     var refitsSinceSearch = 0
     var lockLatched = false
+    var recent = RecentResiduals()
+    /// Rises of the network's floor taken in so far.
+    public private(set) var floorRises = 0
 
     /// Creates an empty estimator.
     public init(configuration: Configuration = .init()) {
@@ -161,6 +181,7 @@ public struct ClockEstimator: Sendable {
             rejectedCount += 1
             return .rejected(.malformed)
         }
+        noteResiduals(exchange)
         // Round-trip filter against the window's minimum.
         let minimum = min(window.minimumRoundTrip, exchange.roundTrip)
         let excess = exchange.roundTrip - minimum
@@ -277,10 +298,29 @@ public struct ClockEstimator: Sendable {
     // MARK: - Window
 
     private mutating func restart() {
+        recent = RecentResiduals()
         window.removeAll()
         fit = nil
         lockLatched = false
         inconsistentRun = 0
+    }
+
+    /// Notes how far the exchange lies above the slab each way (before any filter) and, when
+    /// the recent ones all lie well above it, takes in the network's new floor.
+    private mutating func noteResiduals(_ exchange: TimeExchange) {
+        guard lockLatched, let fit else { return }
+        let up = Double(exchange.clientToServer) - (fit.offset(at: exchange.clientSent) + fit.halfGap)
+        let down = (fit.offset(at: exchange.clientReceived) - fit.halfGap) + Double(exchange.serverToClient)
+        recent.add(x: exchange.clientReceived, up: up, down: down, span: configuration.floorRiseSpan)
+        guard let rise = recent.rise(span: configuration.floorRiseSpan, exchanges: configuration.floorRiseExchanges),
+              min(rise.up, rise.down) > Double(configuration.floorRiseThreshold), let oldest = window.oldest, oldest < rise.since
+        else { return }
+        // Both ways by the rise they share: the slab's middle — the offset — stays where it was.
+        let shared = Nanos(min(rise.up, rise.down))
+        window.shiftFloor(before: rise.since, up: shared, down: shared)
+        recent = RecentResiduals()
+        floorRises += 1
+        refit(search: true)
     }
 
     /// Refits the line. The slope search is needed only when a new point lies inside the
@@ -307,5 +347,41 @@ public struct ClockEstimator: Sendable {
         if let up, Double(up.y) < fit.offset(at: up.x) + fit.halfGap { return true }
         if let down, Double(down.y) > fit.offset(at: down.x) - fit.halfGap { return true }
         return false
+    }
+}
+
+/// The smallest distance above the slab each way of the recent exchanges, in buckets of a
+/// quarter of a second, for ``ClockEstimator``'s floor-rise detection.
+struct RecentResiduals: Sendable {
+    struct Bucket: Sendable {
+        var start: Nanos
+        var up: Double
+        var down: Double
+        var count: Int
+    }
+
+    private(set) var buckets: [Bucket] = []
+    static let bucketLength: Nanos = 250 * .nanosPerMillisecond
+
+    mutating func add(x: Nanos, up: Double, down: Double, span: Nanos) {
+        if var last = buckets.last, x >= last.start, x - last.start < Self.bucketLength {
+            last.up = min(last.up, up)
+            last.down = min(last.down, down)
+            last.count += 1
+            buckets[buckets.count - 1] = last
+        } else {
+            buckets.append(Bucket(start: x, up: up, down: down, count: 1))
+        }
+        // Keep the buckets that cover `span` behind the newest (and one more).
+        while buckets.count > 1, x - buckets[1].start >= span { buckets.removeFirst() }
+    }
+
+    /// The least distance each way over the buckets, when they cover `span` with at least
+    /// `exchanges` exchanges; `since` is where they start.
+    func rise(span: Nanos, exchanges: Int) -> (since: Nanos, up: Double, down: Double)? {
+        guard let first = buckets.first, let last = buckets.last, last.start + Self.bucketLength - first.start >= span,
+              buckets.reduce(0, { $0 + $1.count }) >= exchanges
+        else { return nil }
+        return (first.start, buckets.map(\.up).min() ?? 0, buckets.map(\.down).min() ?? 0)
     }
 }

@@ -13,9 +13,9 @@ import TuttiTiming
 
         func local(_ t: Nanos) -> Nanos { offset + t + Nanos((Double(t) * ppm * 1e-6).rounded()) }
 
-        mutating func exchange(at t: Nanos, up extraUp: Nanos = 0) -> (TimeExchange, arrival: Nanos) {
+        mutating func exchange(at t: Nanos, up extraUp: Nanos = 0, down extraDown: Nanos = 0) -> (TimeExchange, arrival: Nanos) {
             let up = 1_500_000 + Nanos(random.exponential(mean: meanJitter)) + extraUp
-            let down = 1_500_000 + Nanos(random.exponential(mean: meanJitter))
+            let down = 1_500_000 + Nanos(random.exponential(mean: meanJitter)) + extraDown
             let t2 = t + up
             let t3 = t2 + 40_000
             let ta = t3 + down
@@ -182,6 +182,47 @@ import TuttiTiming
         #expect(dispositions[2] == .restarted)
         let t: Nanos = 3_100_000_000
         #expect(abs(estimator.serverTime(atLocal: link.local(t))! - t) < 5_000_000)
+    }
+
+    /// Feeds exchanges every 5 ms for 60 s; the floor rises by `upRise`/`downRise` at 12 s (a
+    /// roam). Returns |error| p99 over 40–60 s and the rate error at the end (ppm).
+    static func roam(_ configuration: ClockEstimator.Configuration, upRise: Nanos, downRise: Nanos) -> (p99: Double, rateError: Double, rises: Int) {
+        var estimator = ClockEstimator(configuration: configuration)
+        var link = Link()
+        var errors: [Double] = []
+        var t: Nanos = 0
+        while t < 60 * .nanosPerSecond {
+            let risen = t >= 12 * .nanosPerSecond
+            let (e, arrival) = link.exchange(at: t, up: risen ? upRise : 0, down: risen ? downRise : 0)
+            _ = estimator.add(e)
+            if t > 40 * .nanosPerSecond { errors.append(abs(Double(estimator.serverTime(atLocal: e.clientReceived)! - arrival))) }
+            t += 5_000_000
+        }
+        return (Spread(errors).p99, (1 / estimator.rate - 1) * 1e6 - link.ppm, estimator.floorRises)
+    }
+
+    /// A roam 12 s after connecting raises the floor 3 ms both ways: every later point lies
+    /// outside the fit, which would go on with the rate it had then. The estimator moves the
+    /// older points to the new floor and keeps learning the rate.
+    @Test func aFloorThatRisesBothWaysIsTakenInAndTheRateKeepsConverging() {
+        let rebased = Self.roam(.init(), upRise: 3_000_000, downRise: 3_000_000)
+        var never = ClockEstimator.Configuration()
+        never.floorRiseThreshold = .max
+        let frozen = Self.roam(never, upRise: 3_000_000, downRise: 3_000_000)
+        print("floor +3 ms both ways at 12 s: |error| p99 40–60 s \(rebased.p99) ns, rate error \(rebased.rateError) ppm; without taking it in \(frozen.p99) ns, \(frozen.rateError) ppm")
+        #expect(rebased.rises == 1 && frozen.rises == 0)
+        #expect(abs(rebased.rateError) < abs(frozen.rateError) / 2, "the rate stopped converging")
+        #expect(rebased.p99 < 20_000)
+        // No rise at all, no rebase.
+        #expect(Self.roam(.init(), upRise: 0, downRise: 0).rises == 0)
+    }
+
+    /// A rise one way only cannot be told from the clock's offset moving; the fit keeps the
+    /// offset it had (the older points) rather than take half the rise for a clock change.
+    @Test func aFloorThatRisesOneWayLeavesTheOffsetWhereItWas() {
+        let oneWay = Self.roam(.init(), upRise: 3_000_000, downRise: 0)
+        #expect(oneWay.rises == 0)
+        #expect(oneWay.p99 < 100_000, "|error| p99 \(oneWay.p99) ns: the offset moved by part of the rise")
     }
 
     /// A rate that drifts by 1 ppm over 10 minutes (a warming crystal) is followed.
