@@ -41,14 +41,18 @@ public struct TimeSyncSchedule: Sendable {
         public init() {}
 
         /// For Time messages that travel as datagrams of their own (Tutti's time channel):
-        /// every 5 ms in every phase. Nothing waits behind an earlier request there, so asking
-        /// faster pays (in the simulation, power save's skew p99 93 → 11 µs and a joiner within
-        /// 100 µs in 0.3 s instead of 0.4–2.5 s; docs/benchmarks.md).
+        /// every 2 ms until the estimate is fine, every 5 ms afterwards. Nothing waits behind an
+        /// earlier request there, so asking faster pays (docs/benchmarks.md; in the simulation,
+        /// six seeds: power save's skew p99 93 → 11 µs, and a joiner within 100 µs after 0.2 s
+        /// at the median seed, 0.2–0.7 s but for a noisy floor, where pacing the burst at 5 ms
+        /// took 0.3–2.3 s and 1 ms gained nothing more).
         public static var datagrams: Configuration {
             var configuration = Configuration()
-            configuration.burstInterval = 5 * .nanosPerMillisecond
-            configuration.settleInterval = 5 * .nanosPerMillisecond
+            configuration.burstInterval = 2 * .nanosPerMillisecond
+            configuration.settleInterval = 2 * .nanosPerMillisecond
             configuration.steadyInterval = 5 * .nanosPerMillisecond
+            // A 100 ms spike holds 50 requests at 2 ms.
+            configuration.maximumInFlight = 64
             return configuration
         }
     }

@@ -52,14 +52,14 @@ import TuttiTiming
             return
         }
         schedule.switchChannel(to: .datagrams)
-        // At once on the new channel, then every 5 ms; the old request's reply matches nothing.
+        // At once on the new channel, then every 2 ms while unlocked; the old request's reply matches nothing.
         guard case .send(let new) = schedule.poll(now: 1 * ms, quality: Self.quality(.max), isLocked: false) else {
             Issue.record("the new channel waited")
             return
         }
         #expect(new != old)
         #expect(schedule.replyReceived(requestID: old, now: 2 * ms) == nil)
-        #expect(schedule.poll(now: 2 * ms, quality: Self.quality(.max), isLocked: false) == .wait(until: 6 * ms))
+        #expect(schedule.poll(now: 2 * ms, quality: Self.quality(.max), isLocked: false) == .wait(until: 3 * ms))
         #expect(schedule.replyReceived(requestID: new, now: 3 * ms) == 1 * ms)
     }
 
