@@ -293,7 +293,8 @@ struct SyncBenchCommand: AsyncParsableCommand {
     private func finish(_ name: String, fleet: SpeakerFleet, startedAt: Int64, joiner: String, joinedAt: Int64, note: String) -> GroupResult {
         if let directory = speakerLogs {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let group = name.split(separator: " ").last.map(String.init) ?? "group"
+            // "Tutti speakers ← tutti server (time in the stream)" → "tutti-speakers-tutti-server-time-in-the-stream".
+            let group = name.lowercased().split { !($0.isLetter || $0.isNumber) }.joined(separator: "-")
             for member in fleet.members {
                 let path = "\(directory)/\(group)-\(member.name).log"
                 if !FileManager.default.createFile(atPath: path, contents: Data(member.process.errorText.utf8)) { say("  (cannot write \(path))") }

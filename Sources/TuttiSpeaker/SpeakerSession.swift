@@ -227,8 +227,12 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
     private func record(_ exchange: TimeExchange) {
         let receivedAt = exchange.clientReceived
         let wasLocked = shared.estimator.isLocked
+        let floorRises = shared.estimator.floorRises
         if shared.estimator.add(exchange) == .restarted {
             logger.notice("the server's clock jumped (a different server, or its clock was set): clock estimate restarted")
+        }
+        if shared.estimator.floorRises > floorRises {
+            logger.notice("the network's delay rose by \(Double(shared.estimator.lastFloorRise) / 1e6) ms each way for good (a roam?): the clock estimate takes the new path in")
         }
         if shared.estimator.isLocked, let mapping = shared.estimator.mapping {
             mailbox.post(mapping: mapping)

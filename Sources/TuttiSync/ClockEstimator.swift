@@ -162,8 +162,9 @@ public struct ClockEstimator: Sendable {
     var refitsSinceSearch = 0
     var lockLatched = false
     var recent = RecentResiduals()
-    /// Rises of the network's floor taken in so far.
+    /// Rises of the network's floor taken in so far, and the last one (each way, ns).
     public private(set) var floorRises = 0
+    public private(set) var lastFloorRise: Nanos = 0
 
     /// Creates an empty estimator.
     public init(configuration: Configuration = .init()) {
@@ -320,6 +321,7 @@ public struct ClockEstimator: Sendable {
         window.shiftFloor(before: rise.since, up: shared, down: shared)
         recent = RecentResiduals()
         floorRises += 1
+        lastFloorRise = shared
         refit(search: true)
     }
 
