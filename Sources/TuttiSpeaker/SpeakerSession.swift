@@ -33,6 +33,8 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
     private var decoder: (any AudioDecoder)?
     private var context: ChannelHandlerContext?
     private var pollTask: Scheduled<Void>?
+    /// When `pollTask` fires (local clock).
+    private var pollDue: Nanos?
     private var statusTask: RepeatedTask?
     private var statusInterval: Int?
     private var badChunks = 0
@@ -74,6 +76,7 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
     func channelInactive(context: ChannelHandlerContext) {
         notices?.detach(self)
         pollTask?.cancel()
+        pollTask = nil
         statusTask?.cancel()
         closeTimeChannel()
         self.context = nil
@@ -258,13 +261,16 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
         logger.debug("sync estimate: host \(host) server \(server) rate \(String(format: "%+.3f", (shared.estimator.rate - 1) * 1e6)) ppm σ \(quality.offsetStandardError) ns exchanges \(quality.sampleCount) one-way \(quality.oneWayAccepted)")
     }
 
-    /// Sends a Time request if one is due, and schedules the next poll.
+    /// Sends a Time request if one is due, and makes sure a poll is scheduled for the next one.
+    ///
+    /// Called for every reply too (a reply may end a burst), so the timer is moved only when
+    /// the next poll comes sooner than the one scheduled: a cancelled NIO task fails its promise,
+    /// and doing that hundreds of times a second showed in the speaker's profile.
     private func pollTimeSync() {
         guard let context else { return }
-        pollTask?.cancel()
         let now = clock.now()
-        switch schedule.poll(now: now, quality: shared.estimator.quality, isLocked: shared.estimator.isLocked) {
-        case .send(let id):
+        var action = schedule.poll(now: now, quality: shared.estimator.quality, isLocked: shared.estimator.isLocked)
+        if case .send(let id) = action {
             if case .open(let open) = timeChannel {
                 if open.replies == 0, now - open.since > Self.timeChannelGivesUpAfter {
                     logger.notice("no replies on the time channel in \(Self.timeChannelGivesUpAfter / .nanosPerSecond) s (UDP blocked on the way?): clock sync goes on in the stream connection")
@@ -277,10 +283,17 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
                 let request = SnapFrame(id: id, sent: TimeVal(nanoseconds: now), message: .time(TimeMessage()))
                 context.writeAndFlush(wrapOutboundOut(request), promise: nil)
             }
-            pollTask = context.eventLoop.scheduleTask(in: .milliseconds(5)) { [self] in pollTimeSync() }
-        case .wait(let until):
-            let delay = max(1_000_000, until - now)
-            pollTask = context.eventLoop.scheduleTask(in: .nanoseconds(delay)) { [self] in pollTimeSync() }
+            // It has just sent: now it says when the next one is due.
+            action = schedule.poll(now: now, quality: shared.estimator.quality, isLocked: shared.estimator.isLocked)
+        }
+        let due = if case .wait(let until) = action { max(until, now + 1_000_000) } else { now + 1_000_000 }
+        if pollTask != nil, let pollDue, pollDue <= due { return }
+        pollTask?.cancel()
+        pollDue = due
+        pollTask = context.eventLoop.scheduleTask(in: .nanoseconds(due - now)) { [self] in
+            pollTask = nil
+            pollDue = nil
+            pollTimeSync()
         }
     }
 }
