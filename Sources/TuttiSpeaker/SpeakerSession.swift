@@ -218,11 +218,11 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
         guard case .open(var open) = timeChannel, reply.kind == .reply, reply.token == open.token,
               let sentAt = schedule.replyReceived(requestID: reply.id, now: receivedAt)
         else { return }
-        if open.replies == 0 {
-            logger.info("clock sync over the time channel (first reply after \((receivedAt - open.since) / .nanosPerMillisecond) ms)")
+        if open.watch.lastReply == nil {
+            logger.info("clock sync over the time channel (first reply after \((receivedAt - open.watch.since) / .nanosPerMillisecond) ms)")
             status.update(timeChannel: "datagram")
         }
-        open.replies += 1
+        open.watch.lastReply = receivedAt
         timeChannel = .open(open)
         record(TimeExchange(clientSent: sentAt, clientToServer: reply.serverReceived - sentAt, serverSent: reply.serverSent, clientReceived: receivedAt))
     }
@@ -272,8 +272,8 @@ final class SpeakerSession: ChannelInboundHandler, @unchecked Sendable {
         var action = schedule.poll(now: now, quality: shared.estimator.quality, isLocked: shared.estimator.isLocked)
         if case .send(let id) = action {
             if case .open(let open) = timeChannel {
-                if open.replies == 0, now - open.since > Self.timeChannelGivesUpAfter {
-                    logger.notice("no replies on the time channel in \(Self.timeChannelGivesUpAfter / .nanosPerSecond) s (UDP blocked on the way?): clock sync goes on in the stream connection")
+                if let silence = open.watch.silence(at: now) {
+                    logger.notice("\(silence) (UDP blocked on the way?): clock sync goes on in the stream connection")
                     closeTimeChannel(failed: true)
                     return pollTimeSync()
                 }
@@ -319,13 +319,8 @@ extension SpeakerSession {
         /// Where requests go: the address the stream connection reached.
         var server: SocketAddress
         var token: UInt64
-        /// When it opened, and the replies since.
-        var since: Nanos
-        var replies = 0
+        var watch: TimeChannelWatch
     }
-
-    /// With no reply at all this long after the time channel opened, it is given up.
-    static let timeChannelGivesUpAfter: Nanos = 3 * .nanosPerSecond
 
     /// Opens the time channel the server offered — requests go to the address this connection
     /// reached (through a relay, the relay's) — marks it DSCP EF, and moves the Time requests
@@ -350,7 +345,7 @@ extension SpeakerSession {
                     TimeDatagram.markExpedited(channel, ipv6: remote.protocol == .inet6).whenFailure { [logger] error in
                         logger.debug("time channel: no DSCP EF marking (\(error))")
                     }
-                    timeChannel = .open(OpenTimeChannel(channel: channel, server: remote, token: token, since: clock.now()))
+                    timeChannel = .open(OpenTimeChannel(channel: channel, server: remote, token: token, watch: TimeChannelWatch(since: clock.now())))
                     schedule.switchChannel(to: .datagrams)
                     pollTimeSync()
                 case .failure(let error):
@@ -367,6 +362,26 @@ extension SpeakerSession {
         timeChannel = failed ? .failed : .none
         status.update(timeChannel: "stream")
         if wasUsed { schedule.switchChannel(to: .init()) }
+    }
+}
+
+/// Whether the time channel still answers: given up when no reply came within
+/// ``givesUpAfter`` of its opening (UDP blocked on the way), or when replies stop for
+/// ``givesUpAfterSilence`` while the stream connection lives on. Pure; local clock.
+struct TimeChannelWatch: Equatable {
+    /// When the channel opened, and the last reply's arrival.
+    var since: Nanos
+    var lastReply: Nanos?
+
+    static let givesUpAfter: Nanos = 3 * .nanosPerSecond
+    static let givesUpAfterSilence: Nanos = 15 * .nanosPerSecond
+
+    /// Why the channel should be given up at `now`, or nil while it answers.
+    func silence(at now: Nanos) -> String? {
+        guard let lastReply else {
+            return now - since > Self.givesUpAfter ? "no replies on the time channel in \(Self.givesUpAfter / .nanosPerSecond) s" : nil
+        }
+        return now - lastReply > Self.givesUpAfterSilence ? "the time channel stopped answering \(Self.givesUpAfterSilence / .nanosPerSecond) s ago" : nil
     }
 }
 
