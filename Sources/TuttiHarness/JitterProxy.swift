@@ -103,7 +103,7 @@ public final class JitterProxy: @unchecked Sendable {
                 break
             }
             // The same port number for UDP; another process may hold it: then another port.
-            if let udp = bindDatagramsOnLoopback(port: port) {
+            if let udp = loopbackSocket(SOCK_DGRAM, port: port, bind: true) {
                 (listener, self.port, datagrams) = (fd, port, udp)
                 break
             }
@@ -154,14 +154,8 @@ public final class JitterProxy: @unchecked Sendable {
                 close(client)
                 continue
             }
-            let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = loopback(port: upstreamPort)
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else {
+            guard let upstream = loopbackSocket(SOCK_STREAM, port: upstreamPort) else {
                 close(client)
-                close(upstream)
                 continue
             }
             var one: Int32 = 1
@@ -277,7 +271,7 @@ public final class JitterProxy: @unchecked Sendable {
                         if let known = upstreams[key] {
                             upstream = known
                         } else {
-                            guard let made = connectDatagramsOnLoopback(port: upstreamPort) else { continue }
+                            guard let made = loopbackSocket(SOCK_DGRAM, port: upstreamPort) else { continue }
                             upstreams[key] = made
                             clients[made] = from
                             upstream = made
@@ -322,28 +316,20 @@ public func listenOnLoopback(backlog: Int32) throws -> (fd: Int32, port: Int) {
     return (fd, Int(UInt16(bigEndian: address.sin_port)))
 }
 
-/// A UDP socket bound to 127.0.0.1:`port`; nil if that port is taken.
-func bindDatagramsOnLoopback(port: Int) -> Int32? {
-    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+/// A socket of `type` (SOCK_STREAM, SOCK_DGRAM) connected to 127.0.0.1:`port`, or bound to it
+/// when `bind` is true; `configure` sets its options first. Nil when that fails (nothing
+/// listens, the port is taken).
+public func loopbackSocket(_ type: __socket_type, port: Int, bind binding: Bool = false, configure: (Int32) -> Void = { _ in }) -> Int32? {
+    let fd = socket(AF_INET, Int32(type.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    configure(fd)
     var address = loopback(port: port)
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            binding ? bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) : connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     }
-    guard fd >= 0, bound == 0 else {
-        close(fd)
-        return nil
-    }
-    return fd
-}
-
-/// A UDP socket connected to 127.0.0.1:`port`.
-func connectDatagramsOnLoopback(port: Int) -> Int32? {
-    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    var address = loopback(port: port)
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard fd >= 0, connected == 0 else {
+    guard result == 0 else {
         close(fd)
         return nil
     }

@@ -11,9 +11,7 @@ import TuttiWire
 final class TimeChannelTokens: Sendable {
     private let state = Mutex<(enabled: Bool, tokens: Set<UInt64>)>((false, []))
 
-    /// Whether the channel runs (its datagram port is bound).
-    var isEnabled: Bool { state.withLock { $0.enabled } }
-
+    /// The channel runs (its datagram port is bound): tokens may be issued.
     func enable() { state.withLock { $0.enabled = true } }
 
     /// A new token for a connection; nil while the channel does not run.
@@ -30,9 +28,6 @@ final class TimeChannelTokens: Sendable {
     func revoke(_ token: UInt64) { _ = state.withLock { $0.tokens.remove(token) } }
 
     func isValid(_ token: UInt64) -> Bool { state.withLock { $0.tokens.contains(token) } }
-
-    /// How many connections hold a token.
-    var count: Int { state.withLock { $0.tokens.count } }
 }
 
 /// Answers time requests on the server's datagram port: stamps each request's arrival (t2)
@@ -48,8 +43,8 @@ final class TimeChannelResponder: ChannelInboundHandler, @unchecked Sendable {
     private let tokens: TimeChannelTokens
     private let clock: any TimeSource
     private let logger: Logger
-    private(set) var answered = 0
-    private(set) var dropped = 0
+    private var answered = 0
+    private var dropped = 0
     private var lastDropLog: Nanos = .min / 2
 
     init(tokens: TimeChannelTokens, clock: any TimeSource, logger: Logger) {

@@ -384,6 +384,6 @@ struct RecentResiduals: Sendable {
         guard let first = buckets.first, let last = buckets.last, last.start + Self.bucketLength - first.start >= span,
               buckets.reduce(0, { $0 + $1.count }) >= exchanges
         else { return nil }
-        return (first.start, buckets.map(\.up).min() ?? 0, buckets.map(\.down).min() ?? 0)
+        return buckets.reduce((first.start, Double.infinity, Double.infinity)) { ($0.0, min($0.1, $1.up), min($0.2, $1.down)) }
     }
 }

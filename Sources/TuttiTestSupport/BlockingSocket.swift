@@ -1,4 +1,5 @@
 import Foundation
+import TuttiHarness
 
 /// A TCP connection to 127.0.0.1 on a blocking socket whose reads time out every 100 ms, for
 /// test peers that send exact (or exactly wrong) bytes and read what comes back.
@@ -9,23 +10,15 @@ public final class BlockingSocket {
 
     /// Connects to 127.0.0.1:`port`; `receiveBufferSize` shrinks SO_RCVBUF (for a stuck peer).
     public init(port: Int, receiveBufferSize: Int32? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        if var size = receiveBufferSize {
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        let connected = loopbackSocket(SOCK_STREAM, port: port) { fd in
+            if var size = receiveBufferSize {
+                setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            }
+            var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         }
-        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard result == 0 else {
-            close(fd)
-            throw POSIXError(.ECONNREFUSED)
-        }
+        guard let connected else { throw POSIXError(.ECONNREFUSED) }
+        fd = connected
     }
 
     deinit { close(fd) }
@@ -59,18 +52,8 @@ public final class BlockingDatagramSocket {
     private let fd: Int32
 
     public init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard fd >= 0, result == 0 else {
-            close(fd)
-            throw POSIXError(.ECONNREFUSED)
-        }
+        guard let connected = loopbackSocket(SOCK_DGRAM, port: port) else { throw POSIXError(.ECONNREFUSED) }
+        fd = connected
     }
 
     deinit { close(fd) }
